@@ -1,0 +1,286 @@
+/*
+ * agg_key: key spec parsing and key encoding.  Pure functions.
+ */
+#include "agg_key.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const char *const field_names[AGG_NFIELDS] = {
+	[AGG_SRC] = "src", [AGG_DST] = "dst", [AGG_HOST] = "host", [AGG_PROTO] = "proto",
+	[AGG_PORT] = "port", [AGG_ZONE] = "zone", [AGG_MARK] = "mark",
+};
+
+static const uint8_t field_len[AGG_NFIELDS] = {
+	[AGG_PROTO] = 1, [AGG_PORT] = 2, [AGG_ZONE] = 2, [AGG_MARK] = 4,
+};
+
+const char *agg_field_name(enum agg_field f)
+{
+	return (unsigned)f < AGG_NFIELDS ? field_names[f] : "?";
+}
+
+static int is_addr_field(int f)
+{
+	return f == AGG_SRC || f == AGG_DST || f == AGG_HOST;
+}
+
+static int parse_plen(const char **pp, unsigned max, unsigned *out)
+{
+	const char *p = *pp;
+	unsigned v = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p) && v <= 1000)
+		v = v * 10 + (unsigned)(*p++ - '0');
+	if (v > max)
+		return -2;
+	*out = v;
+	*pp = p;
+	return 0;
+}
+
+static int lookup_field(const char *name, size_t n)
+{
+	for (int i = 0; i < AGG_NFIELDS; i++)
+		if (strlen(field_names[i]) == n && strncmp(field_names[i], name, n) == 0)
+			return i;
+	return -1;
+}
+
+/* One token "name[/len4[/len6]]" ending at `end`. */
+static int parse_token(const char *tok, const char *end, struct agg_field_spec *fs, char *err,
+		       size_t errlen)
+{
+	const char *slash = memchr(tok, '/', (size_t)(end - tok));
+	size_t n = (size_t)((slash ? slash : end) - tok);
+	int f = lookup_field(tok, n);
+	unsigned p4 = 32, p6 = 128;
+
+	if (f < 0) {
+		snprintf(err, errlen, "unknown key field '%.*s' (expected src, dst, host, proto, port, zone or mark)",
+			 (int)(end - tok), tok);
+		return -1;
+	}
+	if (slash && !is_addr_field(f)) {
+		snprintf(err, errlen, "key field '%s' takes no prefix length", field_names[f]);
+		return -1;
+	}
+	if (slash) {
+		const char *p = slash + 1;
+		int rc = parse_plen(&p, 32, &p4);
+
+		if (rc == 0 && *p == '/' && p < end) {
+			p++;
+			rc = parse_plen(&p, 128, &p6);
+		}
+		if (rc == -2 || (rc == 0 && p != end)) {
+			snprintf(err, errlen,
+				 "bad prefix in '%.*s': write %s/LEN4 or %s/LEN4/LEN6 with LEN4 <= 32 and LEN6 <= 128",
+				 (int)(end - tok), tok, field_names[f], field_names[f]);
+			return -1;
+		}
+		if (rc == -1) {
+			snprintf(err, errlen, "bad prefix length in '%.*s'", (int)(end - tok), tok);
+			return -1;
+		}
+	}
+	fs->field = (uint8_t)f;
+	fs->plen4 = (uint8_t)p4;
+	fs->plen6 = (uint8_t)p6;
+	return 0;
+}
+
+static int spec_add(struct agg_keyspec *ks, const struct agg_field_spec *fs, char *err,
+		    size_t errlen)
+{
+	for (unsigned i = 0; i < ks->nfields; i++) {
+		if (ks->f[i].field == fs->field) {
+			snprintf(err, errlen, "key field '%s' given twice", field_names[fs->field]);
+			return -1;
+		}
+	}
+	ks->f[ks->nfields++] = *fs;
+	if (is_addr_field(fs->field))
+		ks->has_addr = 1;
+	if (fs->field == AGG_HOST)
+		ks->host = 1;
+	return 0;
+}
+
+int agg_keyspec_parse(const char *text, struct agg_keyspec *ks, char *err, size_t errlen)
+{
+	const char *p = text;
+
+	memset(ks, 0, sizeof(*ks));
+	for (;;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		const char *end = p;
+
+		while (*end && *end != ',' && !isspace((unsigned char)*end))
+			end++;
+		struct agg_field_spec fs;
+
+		if (ks->nfields >= AGG_MAX_FIELDS) {
+			snprintf(err, errlen, "too many key fields");
+			return -1;
+		}
+		if (parse_token(p, end, &fs, err, errlen) < 0 || spec_add(ks, &fs, err, errlen) < 0)
+			return -1;
+		p = end;
+	}
+	if (ks->nfields == 0) {
+		snprintf(err, errlen, "empty key: name at least one field");
+		return -1;
+	}
+	for (unsigned i = 0; ks->host && i < ks->nfields; i++) {
+		if (ks->f[i].field == AGG_SRC || ks->f[i].field == AGG_DST) {
+			snprintf(err, errlen, "'host' cannot be combined with 'src' or 'dst'");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void agg_keyspec_format(const struct agg_keyspec *ks, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len)
+		buf[0] = 0;
+	for (unsigned i = 0; i < ks->nfields && off < len; i++) {
+		const struct agg_field_spec *fs = &ks->f[i];
+		int n;
+
+		if (is_addr_field(fs->field) && (fs->plen4 != 32 || fs->plen6 != 128))
+			n = snprintf(buf + off, len - off, "%s%s/%u/%u", i ? "," : "",
+				     field_names[fs->field], fs->plen4, fs->plen6);
+		else
+			n = snprintf(buf + off, len - off, "%s%s", i ? "," : "", field_names[fs->field]);
+		if (n < 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+size_t agg_keyspec_maxlen(const struct agg_keyspec *ks)
+{
+	size_t n = ks->has_addr ? 1 : 0;
+
+	for (unsigned i = 0; i < ks->nfields; i++)
+		n += is_addr_field(ks->f[i].field) ? 16 : field_len[ks->f[i].field];
+	return n;
+}
+
+static uint8_t *put_addr(uint8_t *p, const union ct_addr *a, size_t alen, unsigned plen)
+{
+	memcpy(p, a->b, alen);
+	for (size_t i = 0; i < alen; i++) {
+		unsigned bit = (unsigned)i * 8;
+
+		if (bit >= plen)
+			p[i] = 0;
+		else if (bit + 8 > plen)
+			p[i] &= (uint8_t)(0xff00u >> (plen - bit));
+	}
+	return p + alen;
+}
+
+static uint8_t *put_be(uint8_t *p, uint32_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	return p + n;
+}
+
+/* The service port: destination port of the flow (ICMP: type << 8 | code). */
+static uint16_t service_port(const struct ct_flow *f, int view)
+{
+	const struct ct_tuple *o = &f->tuple[CT_ORIG];
+
+	if (o->proto == 1 || o->proto == 58)
+		return ct_icmp_port(o);
+	return view == AGG_VIEW_TRANSLATED ? f->tuple[CT_REPLY].sport : o->dport;
+}
+
+void agg_key_build(const struct agg_keyspec *ks, const struct ct_flow *f, enum agg_side side,
+		   struct agg_key *key)
+{
+	const struct ct_tuple *o = &f->tuple[CT_ORIG], *r = &f->tuple[CT_REPLY];
+	int xl = ks->view == AGG_VIEW_TRANSLATED;
+	const union ct_addr *src = xl ? &r->dst : &o->src, *dst = xl ? &r->src : &o->dst;
+	size_t alen = f->family == AF_INET6 ? 16 : 4;
+	int v6 = f->family == AF_INET6;
+	uint8_t *p = key->b;
+
+	if (ks->has_addr)
+		*p++ = v6 ? 2 : 1;
+	for (unsigned i = 0; i < ks->nfields; i++) {
+		const struct agg_field_spec *fs = &ks->f[i];
+		unsigned plen = v6 ? fs->plen6 : fs->plen4;
+
+		switch (fs->field) {
+		case AGG_SRC: p = put_addr(p, src, alen, plen); break;
+		case AGG_DST: p = put_addr(p, dst, alen, plen); break;
+		case AGG_HOST: p = put_addr(p, side == AGG_SIDE_SRC ? src : dst, alen, plen); break;
+		case AGG_PROTO: *p++ = o->proto; break;
+		case AGG_PORT: p = put_be(p, service_port(f, ks->view), 2); break;
+		case AGG_ZONE: p = put_be(p, f->zone, 2); break;
+		case AGG_MARK: p = put_be(p, f->mark, 4); break;
+		default: break;
+		}
+	}
+	key->len = (uint8_t)(p - key->b);
+}
+
+static uint32_t get_be(const uint8_t *p, unsigned n)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
+		   struct agg_key_fields *out)
+{
+	const uint8_t *p = key->b, *end = key->b + key->len;
+	size_t alen = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ks->has_addr) {
+		if (p >= end || (*p != 1 && *p != 2))
+			return -1;
+		out->family = *p++;
+		alen = out->family == 2 ? 16 : 4;
+	}
+	for (unsigned i = 0; i < ks->nfields; i++) {
+		const struct agg_field_spec *fs = &ks->f[i];
+		size_t n = is_addr_field(fs->field) ? alen : field_len[fs->field];
+		int slot = fs->field == AGG_DST ? 1 : 0;
+
+		if ((size_t)(end - p) < n)
+			return -1;
+		switch (fs->field) {
+		case AGG_SRC: case AGG_DST: case AGG_HOST:
+			memcpy(out->addr[slot].b, p, n);
+			out->plen[slot] = out->family == 2 ? fs->plen6 : fs->plen4;
+			break;
+		case AGG_PROTO: out->proto = *p; break;
+		case AGG_PORT: out->port = (uint16_t)get_be(p, 2); break;
+		case AGG_ZONE: out->zone = (uint16_t)get_be(p, 2); break;
+		case AGG_MARK: out->mark = get_be(p, 4); break;
+		default: break;
+		}
+		p += n;
+	}
+	return p == end ? 0 : -1;
+}

@@ -1,0 +1,133 @@
+/*
+ * agg_profile: applying slices to every profile's table.
+ */
+#include "agg_profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct agg_set {
+	size_t n;
+	struct agg_profile p[];
+};
+
+struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n)
+{
+	struct agg_set *set = calloc(1, sizeof(*set) + n * sizeof(set->p[0]));
+
+	if (!set)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct agg_profile *p = &set->p[i];
+
+		memcpy(p->name, defs[i].name, sizeof(p->name));
+		p->spec = defs[i].spec;
+		p->tab = agg_table_new(agg_keyspec_maxlen(&p->spec), defs[i].rows);
+		set->n = i + 1;
+		if (!p->tab) {
+			agg_set_free(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+void agg_set_free(struct agg_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		agg_table_free(set->p[i].tab);
+	free(set);
+}
+
+size_t agg_set_count(const struct agg_set *set)
+{
+	return set->n;
+}
+
+const struct agg_profile *agg_set_profile(const struct agg_set *set, size_t i)
+{
+	return i < set->n ? &set->p[i] : NULL;
+}
+
+static uint32_t flow_first_seen(const struct slice *s)
+{
+	const struct ct_flow *f = s->flow;
+	uint64_t ns = (f->has & CT_HAS_START) ? f->start_ns : s->time_ns;
+
+	return (uint32_t)(ns / 1000000000u);
+}
+
+/* Add the slice to a row; `fwd` is the flow direction that is this row's forward. */
+static void row_add(struct agg_row *r, const struct slice *s, int fwd)
+{
+	r->pkts[0] += s->pkts[fwd];
+	r->bytes[0] += s->bytes[fwd];
+	r->pkts[1] += s->pkts[!fwd];
+	r->bytes[1] += s->bytes[!fwd];
+}
+
+static void row_count(struct agg_row *r, const struct slice *s)
+{
+	uint32_t first = flow_first_seen(s);
+
+	if (s->flags & SLICE_START)
+		r->flows_started++;
+	if (s->flags & SLICE_END)
+		r->flows_ended++;
+	if (first && first < r->first)
+		r->first = first;
+}
+
+static void apply_profile(struct agg_profile *p, const struct slice *s, uint32_t now)
+{
+	struct agg_key ka, kb;
+	struct agg_row *r;
+
+	agg_key_build(&p->spec, s->flow, AGG_SIDE_SRC, &ka);
+	r = agg_table_upsert(p->tab, &ka, now);
+	row_add(r, s, CT_ORIG);
+	row_count(r, s);
+	if (!p->spec.host)
+		return;
+	agg_key_build(&p->spec, s->flow, AGG_SIDE_DST, &kb);
+	if (kb.len == ka.len && memcmp(kb.b, ka.b, ka.len) == 0) {
+		/* both endpoints map to one row: it sent and received everything */
+		row_add(r, s, CT_REPLY);
+		return;
+	}
+	r = agg_table_upsert(p->tab, &kb, now);
+	row_add(r, s, CT_REPLY);
+	row_count(r, s);
+}
+
+void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now)
+{
+	for (size_t i = 0; i < set->n; i++)
+		apply_profile(&set->p[i], s, now);
+}
+
+size_t agg_default_profiles(struct agg_profile_def *defs, size_t max)
+{
+	static const struct {
+		const char *name, *key;
+		size_t rows;
+	} dflt[] = {
+		{ "host", "host", 65536 },
+		{ "service", "proto,port", 16384 },
+		{ "pair", "src,dst", 262144 },
+	};
+	size_t n = 0;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]) && n < max; i++) {
+		memset(&defs[n], 0, sizeof(defs[n]));
+		snprintf(defs[n].name, sizeof(defs[n].name), "%s", dflt[i].name);
+		if (agg_keyspec_parse(dflt[i].key, &defs[n].spec, err, sizeof(err)) < 0)
+			continue;
+		defs[n++].rows = dflt[i].rows;
+	}
+	return n;
+}

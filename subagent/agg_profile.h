@@ -1,0 +1,45 @@
+/*
+ * agg_profile: the configured profiles and how a flow slice updates them.
+ *
+ * Each profile owns one agg_table.  A slice adds its packet and byte deltas
+ * and flow start/end counts to the row of its key; for "host" profiles to the
+ * rows of both endpoints, each seeing the flow from its own side.
+ */
+#ifndef CTFLOWD_AGG_PROFILE_H
+#define CTFLOWD_AGG_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acct_track.h"
+#include "agg_key.h"
+#include "agg_table.h"
+
+#define AGG_NAME_MAX 32
+
+struct agg_profile_def {
+	char name[AGG_NAME_MAX + 1];
+	struct agg_keyspec spec;
+	size_t rows;
+};
+
+struct agg_profile {
+	char name[AGG_NAME_MAX + 1];
+	struct agg_keyspec spec;
+	struct agg_table *tab;
+};
+
+struct agg_set;
+
+struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n);
+void agg_set_free(struct agg_set *set);
+
+void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);
+
+size_t agg_set_count(const struct agg_set *set);
+const struct agg_profile *agg_set_profile(const struct agg_set *set, size_t i);
+
+/* The three profiles used when the configuration names none. */
+size_t agg_default_profiles(struct agg_profile_def *defs, size_t max);
+
+#endif

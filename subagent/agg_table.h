@@ -1,0 +1,53 @@
+/*
+ * agg_table: one profile's bounded table of aggregate rows.
+ *
+ * Rows live in one arena with a stride fitted to the profile's longest key
+ * and are addressed by stable 1-based indexes until evicted.  A keyed hash
+ * finds them; an LRU list ordered by last update picks the victim when the
+ * table is full.  The table knows nothing of flows or OIDs: it stores keys
+ * and counters.
+ */
+#ifndef CTFLOWD_AGG_TABLE_H
+#define CTFLOWD_AGG_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg_key.h"
+
+/* [0] is the forward direction (original packets; for host keys: sent by the
+ * host), [1] the reverse (reply packets; for host keys: received). */
+struct agg_row {
+	uint64_t pkts[2], bytes[2];
+	uint64_t flows_started, flows_ended;
+	uint32_t first;   /* realtime seconds: earliest flow start counted here */
+	uint32_t last;    /* realtime seconds: last update */
+	uint32_t created; /* realtime seconds: row (and its counters) created */
+	uint32_t lru_prev, lru_next, hnext;
+	uint8_t keylen;   /* 0 = slot unused */
+	uint8_t key[];
+};
+
+struct agg_table_stats {
+	uint64_t rows, limit, inserts, evictions, bytes_used;
+	uint32_t row_bytes; /* stride: bytes per row including its key */
+};
+
+struct agg_table;
+
+struct agg_table *agg_table_new(size_t key_max, size_t limit);
+void agg_table_free(struct agg_table *t);
+
+/* Find or create the row for key and make it the most recently updated.
+ * When the table is full the least recently updated row is evicted first. */
+struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now);
+struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key);
+
+/* Iteration in arena order: idx = agg_table_next(t, 0) ... until 0. */
+uint32_t agg_table_next(const struct agg_table *t, uint32_t idx);
+struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx);
+void agg_row_key(const struct agg_row *r, struct agg_key *key);
+
+void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st);
+
+#endif

@@ -1,0 +1,455 @@
+/*
+ * base_conf: a line parser with a table of typed keys per section.
+ *
+ * Each key names its type (size, count, duration, bool, path, ...), its
+ * bounds and where in the struct its value goes, so adding a key is one table
+ * line and the same validation applies everywhere (not ulogd2's config by
+ * array position).
+ */
+#include "base_conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define LINE_MAX_LEN 1024
+
+enum val_type { V_SIZE, V_COUNT, V_DURATION_MS, V_BOOL, V_PATH, V_LOGLEVEL, V_KEYSPEC, V_VIEW };
+
+struct key_def {
+	const char *name;
+	enum val_type type;
+	uint64_t min, max;
+	size_t offset; /* into struct conf or struct profile_parse */
+};
+
+/* A profile while its section is being read. */
+struct profile_parse {
+	struct agg_profile_def def;
+	uint64_t rows;
+	uint64_t view;
+	int has_key;
+	int line;
+};
+
+struct parser {
+	struct conf *c;
+	const char *name;
+	int line;
+	char *err;
+	size_t errlen;
+	struct profile_parse *prof; /* current section, NULL = global */
+	struct profile_parse profs[CONF_MAX_PROFILES];
+	size_t nprofs;
+	uint32_t seen_global;       /* bitmask over global_keys */
+	uint32_t seen_prof;
+};
+
+#define GOFF(f) offsetof(struct conf, f)
+#define POFF(f) offsetof(struct profile_parse, f)
+#define KIB 1024ULL
+#define GIB (1024ULL * 1024 * 1024)
+
+static const struct key_def global_keys[] = {
+	{ "dump_interval", V_DURATION_MS, 0, 86400000, GOFF(dump_interval_ms) },
+	{ "rcvbuf", V_SIZE, 64 * KIB, 4 * GIB, GOFF(rcvbuf) },
+	{ "rcvbuf_max", V_SIZE, 64 * KIB, 4 * GIB, GOFF(rcvbuf_max) },
+	{ "reliable_events", V_BOOL, 0, 1, GOFF(reliable_events) },
+	{ "max_tracked_flows", V_COUNT, 1024, 1ULL << 30, GOFF(max_tracked_flows) },
+	{ "coalesce", V_DURATION_MS, 0, 1000, GOFF(coalesce_ms) },
+	{ "loop_budget", V_DURATION_MS, 1, 1000, GOFF(loop_budget_ms) },
+	{ "dump_file", V_PATH, 0, 0, GOFF(dump_file) },
+	{ "pid_file", V_PATH, 0, 0, GOFF(pid_file) },
+	{ "log_level", V_LOGLEVEL, 0, 0, GOFF(log_level) },
+};
+
+static const struct key_def profile_keys[] = {
+	{ "key", V_KEYSPEC, 0, 0, POFF(def.spec) },
+	{ "rows", V_COUNT, 1, 1ULL << 30, POFF(rows) },
+	{ "addresses", V_VIEW, 0, 0, POFF(view) },
+};
+
+#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
+void conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->dump_interval_ms = 60000;
+	c->rcvbuf = 64ULL << 20;
+	c->rcvbuf_max = 1ULL << 30;
+	c->max_tracked_flows = 1ULL << 20;
+	c->coalesce_ms = 5;
+	c->loop_budget_ms = 5;
+	snprintf(c->dump_file, sizeof(c->dump_file), "/run/ctflowd/tables.json");
+	c->log_level = LOG_LVL_INFO;
+	c->nprofiles = agg_default_profiles(c->profiles, CONF_MAX_PROFILES);
+}
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct parser *ps, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (ps->line > 0)
+		snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->name, ps->line, reason);
+	else
+		snprintf(ps->err, ps->errlen, "%s: %s", ps->name, reason);
+	return -1;
+}
+
+/* Unsigned decimal with an optional suffix looked up in `units`. */
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+static const struct unit size_units[] = {
+	{ "", 1 }, { "k", KIB }, { "K", KIB }, { "M", KIB * KIB }, { "G", GIB },
+	{ NULL, 0 },
+};
+static const struct unit count_units[] = { { "", 1 }, { "k", 1000 }, { "M", 1000000 }, { NULL, 0 } };
+static const struct unit ms_units[] = {
+	{ "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 }, { NULL, 0 },
+};
+
+static int parse_number(const char *s, const struct unit *units, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	for (const struct unit *u = units; u->suffix; u++) {
+		if (strcmp(p, u->suffix) != 0)
+			continue;
+		if (v && u->mult > UINT64_MAX / v)
+			return -1;
+		*out = v * u->mult;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_bool(const char *s, uint64_t *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static const char *type_hint(enum val_type t)
+{
+	switch (t) {
+	case V_SIZE: return "a size such as 65536, 64M or 1G";
+	case V_COUNT: return "a whole number (k and M suffixes allowed)";
+	case V_DURATION_MS: return "a duration such as 60, 60s, 5m or 500ms";
+	case V_BOOL: return "yes or no";
+	default: return "a valid value";
+	}
+}
+
+static int store_number(struct parser *ps, const struct key_def *k, void *base, const char *v)
+{
+	uint64_t n = 0;
+	int rc;
+
+	switch (k->type) {
+	case V_SIZE: rc = parse_number(v, size_units, &n); break;
+	case V_COUNT: rc = parse_number(v, count_units, &n); break;
+	case V_DURATION_MS: rc = parse_number(v, ms_units, &n); break;
+	default: rc = parse_bool(v, &n); break;
+	}
+	if (rc < 0)
+		return fail(ps, "%s: '%s' is not %s", k->name, v, type_hint(k->type));
+	if (n < k->min || n > k->max)
+		return fail(ps, "%s: %s is out of range %llu..%llu%s", k->name, v,
+			    (unsigned long long)k->min, (unsigned long long)k->max,
+			    k->type == V_DURATION_MS ? " ms" : "");
+	char *dst = (char *)base + k->offset;
+
+	if (k->type == V_DURATION_MS) {
+		uint32_t v32 = (uint32_t)n;
+
+		memcpy(dst, &v32, sizeof(v32));
+	} else if (k->type == V_BOOL) {
+		int vi = (int)n;
+
+		memcpy(dst, &vi, sizeof(vi));
+	} else {
+		memcpy(dst, &n, sizeof(n));
+	}
+	return 0;
+}
+
+static int store_value(struct parser *ps, const struct key_def *k, void *base, const char *v)
+{
+	char *dst = (char *)base + k->offset;
+	char why[256];
+
+	switch (k->type) {
+	case V_PATH:
+		if (v[0] != '/')
+			return fail(ps, "%s: '%s' is not an absolute path", k->name, v);
+		if (strlen(v) >= PATH_MAX)
+			return fail(ps, "%s: path too long", k->name);
+		memcpy(dst, v, strlen(v) + 1);
+		return 0;
+	case V_LOGLEVEL: {
+		enum log_level lvl;
+
+		if (log_level_parse(v, &lvl) < 0)
+			return fail(ps, "%s: '%s' is not one of error, warning, info, debug", k->name, v);
+		memcpy(dst, &lvl, sizeof(lvl));
+		return 0;
+	}
+	case V_KEYSPEC:
+		if (agg_keyspec_parse(v, (struct agg_keyspec *)(void *)dst, why, sizeof(why)) < 0)
+			return fail(ps, "%s: %s", k->name, why);
+		ps->prof->has_key = 1;
+		return 0;
+	case V_VIEW: {
+		uint64_t view;
+
+		if (strcmp(v, "original") == 0)
+			view = AGG_VIEW_ORIGINAL;
+		else if (strcmp(v, "translated") == 0)
+			view = AGG_VIEW_TRANSLATED;
+		else
+			return fail(ps, "%s: '%s' is not 'original' or 'translated'", k->name, v);
+		memcpy(dst, &view, sizeof(view));
+		return 0;
+	}
+	default:
+		return store_number(ps, k, base, v);
+	}
+}
+
+static int set_key(struct parser *ps, const char *key, const char *val)
+{
+	const struct key_def *keys = ps->prof ? profile_keys : global_keys;
+	size_t n = ps->prof ? NKEYS(profile_keys) : NKEYS(global_keys);
+	uint32_t *seen = ps->prof ? &ps->seen_prof : &ps->seen_global;
+	void *base = ps->prof ? (void *)ps->prof : (void *)ps->c;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(keys[i].name, key) != 0)
+			continue;
+		if (*seen & (1u << i))
+			return fail(ps, "'%s' is set twice", key);
+		*seen |= 1u << i;
+		return store_value(ps, &keys[i], base, val);
+	}
+	if (ps->prof)
+		return fail(ps, "unknown key '%s' in [profile %s] (expected key, rows, addresses)", key,
+			    ps->prof->def.name);
+	return fail(ps, "unknown key '%s'", key);
+}
+
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > AGG_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+static int finish_profile(struct parser *ps)
+{
+	struct profile_parse *p = ps->prof;
+
+	if (!p)
+		return 0;
+	ps->prof = NULL;
+	if (!p->has_key) {
+		ps->line = p->line;
+		return fail(ps, "[profile %s] has no 'key'", p->def.name);
+	}
+	p->def.spec.view = (uint8_t)p->view;
+	p->def.rows = p->rows;
+	return 0;
+}
+
+static int begin_section(struct parser *ps, char *s)
+{
+	char *end = strchr(s, ']');
+	char kind[32], name[128];
+
+	if (!end || end[1] != '\0')
+		return fail(ps, "section header must be '[profile NAME]'");
+	*end = '\0';
+	if (sscanf(s + 1, "%31s %127s", kind, name) != 2 || strcmp(kind, "profile") != 0)
+		return fail(ps, "unknown section '[%s]' (expected '[profile NAME]')", s + 1);
+	if (!valid_name(name))
+		return fail(ps, "profile name '%s' must be 1-%d letters, digits, '_' or '-'", name,
+			    AGG_NAME_MAX);
+	if (finish_profile(ps) < 0)
+		return -1;
+	for (size_t i = 0; i < ps->nprofs; i++)
+		if (strcmp(ps->profs[i].def.name, name) == 0)
+			return fail(ps, "profile '%s' is defined twice", name);
+	if (ps->nprofs >= CONF_MAX_PROFILES)
+		return fail(ps, "too many profiles (at most %d)", CONF_MAX_PROFILES);
+	struct profile_parse *p = &ps->profs[ps->nprofs++];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->def.name, sizeof(p->def.name), "%s", name);
+	p->rows = 65536;
+	p->line = ps->line;
+	ps->prof = p;
+	ps->seen_prof = 0;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_line(struct parser *ps, char *line)
+{
+	char *hash = strchr(line, '#');
+	char *s, *eq;
+
+	if (hash)
+		*hash = '\0';
+	s = trim(line);
+	if (!*s)
+		return 0;
+	if (*s == '[')
+		return begin_section(ps, s);
+	eq = strchr(s, '=');
+	if (!eq)
+		return fail(ps, "expected 'key = value' or '[profile NAME]'");
+	*eq = '\0';
+	char *key = trim(s), *val = trim(eq + 1);
+
+	if (!*key)
+		return fail(ps, "missing key before '='");
+	if (!*val)
+		return fail(ps, "'%s' has no value", key);
+	return set_key(ps, key, val);
+}
+
+static int check_global(struct parser *ps)
+{
+	ps->line = 0;
+	if (ps->c->rcvbuf_max < ps->c->rcvbuf)
+		return fail(ps, "rcvbuf_max (%llu) is smaller than rcvbuf (%llu)",
+			    (unsigned long long)ps->c->rcvbuf_max, (unsigned long long)ps->c->rcvbuf);
+	return 0;
+}
+
+int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t len, char *err,
+		      size_t errlen)
+{
+	struct parser *ps = calloc(1, sizeof(*ps));
+	char line[LINE_MAX_LEN + 2];
+	size_t pos = 0;
+	int rc = 0;
+
+	if (!ps) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	*ps = (struct parser){ .c = c, .name = name, .err = err, .errlen = errlen };
+	while (pos < len && rc == 0) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		ps->line++;
+		if (n > LINE_MAX_LEN)
+			rc = fail(ps, "line longer than %d characters", LINE_MAX_LEN);
+		else if (memchr(text + pos, '\0', n))
+			rc = fail(ps, "NUL byte in line");
+		else {
+			memcpy(line, text + pos, n);
+			line[n] = '\0';
+			rc = parse_line(ps, line);
+		}
+		pos += n + 1;
+	}
+	if (rc == 0)
+		rc = finish_profile(ps);
+	if (rc == 0)
+		rc = check_global(ps);
+	if (rc == 0 && ps->nprofs > 0) {
+		c->nprofiles = ps->nprofs;
+		for (size_t i = 0; i < ps->nprofs; i++)
+			c->profiles[i] = ps->profs[i].def;
+	}
+	free(ps);
+	return rc;
+}
+
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *nb = cap < (1u << 24) ? realloc(buf, cap ? cap * 2 : 4096) : NULL;
+
+			if (!nb) {
+				snprintf(err, errlen, "%s: file too large or out of memory", path);
+				free(buf);
+				fclose(f);
+				return -1;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 4096;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+
+		len += n;
+		if (n == 0)
+			break;
+	}
+	rc = ferror(f) ? -1 : 0;
+	fclose(f);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: read error", path);
+	else
+		rc = conf_parse_buffer(c, path, buf, len, err, errlen);
+	if (rc == 0)
+		snprintf(c->path, sizeof(c->path), "%s", path);
+	free(buf);
+	return rc;
+}

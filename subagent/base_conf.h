@@ -1,0 +1,49 @@
+/*
+ * base_conf: the configuration file, parsed into typed fields.
+ *
+ * Format: "key = value" lines, '#' comments, and sections "[profile NAME]".
+ * Keys before the first section are global.  Every error is reported as
+ * "file:line: reason"; unknown keys, duplicate keys and bad values are errors.
+ * See conf/ctflowd.conf for the reference of every key.
+ */
+#ifndef CTFLOWD_BASE_CONF_H
+#define CTFLOWD_BASE_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg_profile.h"
+#include "base_log.h"
+
+#define CONF_MAX_PROFILES 32
+
+struct conf {
+	char path[PATH_MAX];
+	uint32_t dump_interval_ms;  /* 0 = no periodic dumps */
+	uint64_t rcvbuf;            /* initial event socket receive buffer */
+	uint64_t rcvbuf_max;        /* growth cap after overruns */
+	int reliable_events;        /* NETLINK_BROADCAST_ERROR */
+	uint64_t max_tracked_flows;
+	uint32_t coalesce_ms;       /* wait this long after draining events */
+	uint32_t loop_budget_ms;    /* netlink work per loop iteration */
+	char dump_file[PATH_MAX];   /* JSON tables on SIGUSR1 */
+	char pid_file[PATH_MAX];
+	enum log_level log_level;
+	size_t nprofiles;
+	struct agg_profile_def profiles[CONF_MAX_PROFILES];
+};
+
+void conf_defaults(struct conf *c);
+
+/*
+ * Load `path` over the defaults.  On error returns -1 and writes
+ * "file:line: reason" (or "file: reason") into err.
+ */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/* Parse a whole configuration held in memory (for tests and fuzzing). */
+int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t len, char *err,
+		      size_t errlen);
+
+#endif

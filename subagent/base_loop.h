@@ -1,0 +1,55 @@
+/*
+ * base_loop: the daemon's single poll() loop over our fds and timers.
+ *
+ * Every source does a bounded amount of work per callback and returns; poll()
+ * is level-triggered, so a source with more work pending is called again on
+ * the next iteration, after the others (later: net-snmp) had their turn.
+ * An external provider (the AgentX layer) can add its own fds and timeout to
+ * each poll() without this module knowing anything about SNMP.
+ */
+#ifndef CTFLOWD_BASE_LOOP_H
+#define CTFLOWD_BASE_LOOP_H
+
+#include <poll.h>
+#include <stdint.h>
+
+struct loop;
+
+typedef void (*loop_io_fn)(void *arg, short revents);
+typedef void (*loop_timer_fn)(void *arg);
+
+struct loop_ext {
+	/* Append pollfds at pfd[*n .. max) and lower *timeout_ms if needed. */
+	void (*prepare)(void *arg, struct pollfd *pfd, int *n, int max, int *timeout_ms);
+	/* Called after poll() with the same slice of pollfds. */
+	void (*dispatch)(void *arg, const struct pollfd *pfd, int n);
+	void *arg;
+};
+
+struct loop *loop_new(void);
+void loop_free(struct loop *lp);
+
+/* Returns a handle >= 0, or -1 (errno ENOSPC) when the table is full. */
+int loop_io_add(struct loop *lp, int fd, short events, loop_io_fn fn, void *arg);
+void loop_io_del(struct loop *lp, int h);
+/* Leave the fd out of poll() until the monotonic time `until_ms`: wakeup coalescing. */
+void loop_io_pause(struct loop *lp, int h, uint64_t until_ms);
+
+int loop_timer_add(struct loop *lp, loop_timer_fn fn, void *arg);
+void loop_timer_arm(struct loop *lp, int h, uint64_t delay_ms);
+void loop_timer_disarm(struct loop *lp, int h);
+int loop_timer_armed(const struct loop *lp, int h);
+
+void loop_set_ext(struct loop *lp, const struct loop_ext *ext);
+
+/* Monotonic milliseconds, refreshed once per iteration and on demand. */
+uint64_t loop_now(struct loop *lp);
+uint64_t loop_now_fresh(struct loop *lp);
+
+/* One poll() and dispatch; max_wait_ms < 0 means wait for the next timer. */
+int loop_run_once(struct loop *lp, int max_wait_ms);
+int loop_run(struct loop *lp);
+void loop_stop(struct loop *lp);
+int loop_stopped(const struct loop *lp);
+
+#endif

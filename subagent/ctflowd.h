@@ -1,0 +1,44 @@
+/*
+ * ctflowd.h: the one context struct, created in main() and passed down.
+ * Modules keep their own state behind opaque types; this struct only wires
+ * them together and holds the daemon-level health numbers.
+ */
+#ifndef CTFLOWD_CTFLOWD_H
+#define CTFLOWD_CTFLOWD_H
+
+#include <stdint.h>
+
+#include "acct_track.h"
+#include "agg_profile.h"
+#include "base_conf.h"
+#include "base_loop.h"
+#include "kern_ctsock.h"
+
+#define CTFLOWD_VERSION "0.1.0"
+
+/* Daemon-level health, beside the modules' own statistics. */
+struct ctf_health {
+	uint64_t started;         /* realtime seconds */
+	uint64_t last_event;      /* realtime seconds of the last DESTROY, 0 = none */
+	uint64_t resyncs;         /* dumps started because events were lost */
+	int acct_on, tstamp_on;   /* sysctls as last read, -1 = unknown */
+	int events_mode;          /* nf_conntrack_events, -1 = unknown */
+};
+
+struct ctflowd {
+	struct conf conf;
+	int foreground;
+	struct loop *loop;
+	struct ctsock *cs;
+	struct track *track;
+	struct agg_set *agg;
+	struct ctf_health health;
+	int sigfd;
+	int h_events, h_dump, h_sig;
+	int t_dump, t_work;
+	int resync_wanted;
+	int drained_since_done;   /* event queue seen empty after the last dump ended */
+	uint64_t json_generation;
+};
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * kern_ctsock: the two ctnetlink sockets.
+ *
+ * The event socket is subscribed to DESTROY only and read with recvmmsg in
+ * batches.  An overrun (ENOBUFS) is an event: it is counted, the receive
+ * buffer grows (up to a cap) and the owner is told so it can resync with a
+ * dump.  The exact number of lost events comes from SO_MEMINFO drops, since
+ * ENOBUFS only marks episodes.
+ *
+ * The dump socket runs plain IPCTNL_MSG_CT_GET dumps (never the get-and-zero
+ * variant, which would corrupt every other consumer's counters), read
+ * incrementally so that a million-entry table never blocks the loop.
+ */
+#ifndef CTFLOWD_KERN_CTSOCK_H
+#define CTFLOWD_KERN_CTSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kern_ctparse.h"
+
+struct ctsock_cfg {
+	uint64_t rcvbuf;     /* requested SO_RCVBUFFORCE size */
+	uint64_t rcvbuf_max; /* growth cap */
+	int reliable;        /* NETLINK_BROADCAST_ERROR + NETLINK_NO_ENOBUFS */
+};
+
+struct ctsock_sink {
+	void (*event)(void *arg, const struct ct_flow *f);
+	void (*dump_row)(void *arg, const struct ct_flow *f);
+	/* ok = 1 when NLMSG_DONE arrived; 0 on error (err = errno). */
+	void (*dump_done)(void *arg, int ok, int err);
+	void (*overrun)(void *arg);
+	void *arg;
+};
+
+struct ctsock_stats {
+	uint64_t datagrams;       /* event datagrams received */
+	uint64_t events;          /* DESTROY messages parsed */
+	uint64_t rejected;        /* messages that failed validation, both sockets */
+	uint64_t reject_reason[CT_PARSE_NERR];
+	uint64_t truncated;       /* datagrams larger than our buffer */
+	uint64_t overruns;        /* ENOBUFS episodes */
+	uint64_t kernel_drops;    /* events the kernel could not queue (SO_MEMINFO) */
+	uint64_t rcvbuf;          /* receive buffer now (as the kernel reports it) */
+	uint64_t rcvbuf_grows;
+	uint64_t dump_runs, dump_rows, dump_failures;
+	int dumping;
+};
+
+enum ctsock_rc { CTSOCK_DRAINED = 0, CTSOCK_MORE = 1, CTSOCK_ERROR = -1 };
+
+struct ctsock;
+
+/* Opens both sockets; NULL with errno on failure (EPERM without CAP_NET_ADMIN). */
+struct ctsock *ctsock_open(const struct ctsock_cfg *cfg, const struct ctsock_sink *sink);
+void ctsock_close(struct ctsock *cs);
+
+int ctsock_event_fd(const struct ctsock *cs);
+int ctsock_dump_fd(const struct ctsock *cs);
+
+/* Read events until the socket is empty or the monotonic deadline (ns) passes. */
+enum ctsock_rc ctsock_read_events(struct ctsock *cs, uint64_t deadline_ns);
+
+/* Start a dump; -1 with errno EBUSY if one is running. */
+int ctsock_dump_start(struct ctsock *cs);
+enum ctsock_rc ctsock_read_dump(struct ctsock *cs, uint64_t deadline_ns);
+
+/* Refreshes kernel_drops and rcvbuf from the socket, then copies. */
+void ctsock_get_stats(struct ctsock *cs, struct ctsock_stats *st);
+
+uint64_t mono_ns(void);
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * main: command line, start-up and the wiring of the layers:
+ *
+ *   kernel (kern_ctsock) -> accounting (acct_track) -> aggregation (agg_*)
+ *   -> outputs (out_json; later SNMP and IPFIX)
+ *
+ * all driven by one poll loop.  Every callback here does a bounded amount of
+ * work and returns, so that a flood of events and a long dump never starve
+ * each other (or, later, SNMP requests).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctflowd.h"
+#include "base_log.h"
+#include "kern_check.h"
+#include "out_json.h"
+
+#define DEFAULT_CONF "/etc/ctflowd/ctflowd.conf"
+#define SWEEP_BUDGET 65536
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int read_sysctl(const char *name)
+{
+	char path[256];
+	FILE *f;
+	int v = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void refresh_kernel_state(struct ctflowd *d)
+{
+	int acct = read_sysctl("nf_conntrack_acct");
+
+	if (acct == 0 && d->health.acct_on != 0)
+		log_warnx("nf_conntrack_acct is 0: all flow counters are zero (see --check-kernel)");
+	d->health.acct_on = acct;
+	d->health.tstamp_on = read_sysctl("nf_conntrack_timestamp");
+	d->health.events_mode = read_sysctl("nf_conntrack_events");
+}
+
+/* ---- slices: accounting -> aggregation (and later IPFIX) ---- */
+
+static void on_slice(void *arg, const struct slice *s)
+{
+	struct ctflowd *d = arg;
+
+	agg_set_apply(d->agg, s, (uint32_t)time(NULL));
+}
+
+/* ---- kernel sink ---- */
+
+static void on_event(void *arg, const struct ct_flow *f)
+{
+	struct ctflowd *d = arg;
+	uint64_t now = real_ns();
+
+	d->health.last_event = now / 1000000000u;
+	track_destroy(d->track, f, now);
+}
+
+static void on_dump_row(void *arg, const struct ct_flow *f)
+{
+	struct ctflowd *d = arg;
+
+	track_dump_row(d->track, f, real_ns());
+}
+
+static void on_dump_done(void *arg, int ok, int err)
+{
+	struct ctflowd *d = arg;
+
+	if (!ok)
+		log_warnx("conntrack dump failed: %s", strerror(err));
+	track_dump_end(d->track, ok);
+	d->drained_since_done = 0;
+	loop_timer_arm(d->loop, d->t_work, 0);
+	if (d->resync_wanted)
+		loop_timer_arm(d->loop, d->t_dump, 0);
+}
+
+static void on_overrun(void *arg)
+{
+	struct ctflowd *d = arg;
+
+	d->resync_wanted = 1;
+	log_warnx("conntrack event overrun: events lost; resyncing with a table dump");
+	struct ctsock_stats st;
+
+	ctsock_get_stats(d->cs, &st);
+	if (!st.dumping)
+		loop_timer_arm(d->loop, d->t_dump, 0);
+}
+
+/* ---- loop callbacks ---- */
+
+static void read_events(struct ctflowd *d)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)d->conf.loop_budget_ms * 1000000u;
+	enum ctsock_rc rc = ctsock_read_events(d->cs, deadline);
+
+	if (rc == CTSOCK_ERROR) {
+		log_warn("reading conntrack events");
+		return;
+	}
+	if (rc != CTSOCK_DRAINED)
+		return;
+	d->drained_since_done = 1;
+	if (d->conf.coalesce_ms)
+		loop_io_pause(d->loop, d->h_events, loop_now_fresh(d->loop) + d->conf.coalesce_ms);
+}
+
+static void on_events_io(void *arg, short revents)
+{
+	struct ctflowd *d = arg;
+
+	(void)revents;
+	read_events(d);
+	if (track_sweep_pending(d->track) && d->drained_since_done)
+		loop_timer_arm(d->loop, d->t_work, 0);
+}
+
+static void on_dump_io(void *arg, short revents)
+{
+	struct ctflowd *d = arg;
+	uint64_t deadline = mono_ns() + (uint64_t)d->conf.loop_budget_ms * 1000000u;
+
+	(void)revents;
+	if (ctsock_read_dump(d->cs, deadline) == CTSOCK_ERROR)
+		log_warn("reading conntrack dump");
+}
+
+/*
+ * Deferred work: the sweep after a dump.  It may only run once every event
+ * queued before the dump ended has been read, so a flow whose DESTROY is
+ * still in the queue is not mistaken for one that vanished.
+ */
+static void on_work(void *arg)
+{
+	struct ctflowd *d = arg;
+
+	if (!track_sweep_pending(d->track))
+		return;
+	if (!d->drained_since_done) {
+		read_events(d);
+		if (!d->drained_since_done) {
+			loop_timer_arm(d->loop, d->t_work, 1);
+			return;
+		}
+	}
+	if (track_sweep(d->track, SWEEP_BUDGET, real_ns()))
+		loop_timer_arm(d->loop, d->t_work, 0);
+}
+
+static void on_dump_timer(void *arg)
+{
+	struct ctflowd *d = arg;
+	struct ctsock_stats st;
+
+	ctsock_get_stats(d->cs, &st);
+	if (!st.dumping) {
+		refresh_kernel_state(d);
+		track_dump_begin(d->track);
+		if (ctsock_dump_start(d->cs) < 0) {
+			log_warn("starting conntrack dump");
+			track_dump_end(d->track, 0);
+		} else if (d->resync_wanted) {
+			d->resync_wanted = 0;
+			d->health.resyncs++;
+		}
+	}
+	if (d->conf.dump_interval_ms)
+		loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms);
+}
+
+static void write_tables(struct ctflowd *d)
+{
+	if (!d->conf.dump_file[0])
+		return;
+	if (json_write_file(d->conf.dump_file, d) < 0)
+		log_warn("writing %s", d->conf.dump_file);
+}
+
+static void on_signal(void *arg, short revents)
+{
+	struct ctflowd *d = arg;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGUSR1:
+			write_tables(d);
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: configuration reload is not supported yet; restart to apply");
+			break;
+		default:
+			log_info("signal %u: shutting down", si.ssi_signo);
+			loop_stop(d->loop);
+		}
+	}
+}
+
+/* ---- start-up ---- */
+
+static int setup_signals(struct ctflowd *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->sigfd < 0 ? -1 : 0;
+}
+
+static int setup_core(struct ctflowd *d)
+{
+	const struct slice_sink ss = { on_slice, d };
+	const struct ctsock_sink ks = { on_event, on_dump_row, on_dump_done, on_overrun, d };
+	const struct ctsock_cfg cc = { d->conf.rcvbuf, d->conf.rcvbuf_max, d->conf.reliable_events };
+
+	d->agg = agg_set_new(d->conf.profiles, d->conf.nprofiles);
+	if (!d->agg)
+		return log_warnx("cannot allocate aggregation tables"), -1;
+	d->track = track_new(d->conf.max_tracked_flows, &ss);
+	if (!d->track)
+		return log_warnx("cannot allocate the flow tracking table"), -1;
+	d->cs = ctsock_open(&cc, &ks);
+	if (!d->cs)
+		return log_warn("cannot open ctnetlink sockets (needs CAP_NET_ADMIN)"), -1;
+	return 0;
+}
+
+static int setup_loop(struct ctflowd *d)
+{
+	d->loop = loop_new();
+	if (!d->loop)
+		return -1;
+	d->h_events = loop_io_add(d->loop, ctsock_event_fd(d->cs), POLLIN, on_events_io, d);
+	d->h_dump = loop_io_add(d->loop, ctsock_dump_fd(d->cs), POLLIN, on_dump_io, d);
+	d->h_sig = loop_io_add(d->loop, d->sigfd, POLLIN, on_signal, d);
+	d->t_dump = loop_timer_add(d->loop, on_dump_timer, d);
+	d->t_work = loop_timer_add(d->loop, on_work, d);
+	if (d->h_events < 0 || d->h_dump < 0 || d->h_sig < 0 || d->t_dump < 0 || d->t_work < 0)
+		return -1;
+	/* first dump at once: flows that began before we started get tracked */
+	loop_timer_arm(d->loop, d->t_dump, 0);
+	return 0;
+}
+
+static void teardown(struct ctflowd *d)
+{
+	ctsock_close(d->cs);
+	track_free(d->track);
+	agg_set_free(d->agg);
+	loop_free(d->loop);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->conf.pid_file[0])
+		unlink(d->conf.pid_file);
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -1;
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+static void write_pid_file(const char *path)
+{
+	FILE *f;
+
+	if (!path[0])
+		return;
+	f = fopen(path, "w");
+	if (!f) {
+		log_warn("writing pid file %s", path);
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ctflowd [-d] [-f FILE] [--check-kernel] [--version] [--help]\n"
+		"  -f, --config FILE   configuration file (default " DEFAULT_CONF ")\n"
+		"  -d, --foreground    stay in the foreground and log to stderr\n"
+		"      --check-kernel  report whether conntrack accounting can work here, then exit\n"
+		"      --version       print the version and exit\n"
+		"  SIGUSR1 writes the tables as JSON to dump_file.\n");
+}
+
+struct options {
+	const char *conf_path;
+	int explicit_conf;
+	int foreground;
+	int check_kernel;
+};
+
+/* Returns -1 to exit with status 2, 1 to exit 0 (help/version), 0 to run. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "foreground", no_argument, NULL, 'd' },
+		{ "check-kernel", no_argument, NULL, 'K' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct options){ DEFAULT_CONF, 0, 0, 0 };
+	while ((c = getopt_long(argc, argv, "f:dh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->conf_path = optarg; o->explicit_conf = 1; break;
+		case 'd': o->foreground = 1; break;
+		case 'K': o->check_kernel = 1; break;
+		case 'V': printf("ctflowd %s\n", CTFLOWD_VERSION); return 1;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ctflowd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_conf(struct conf *c, const struct options *o)
+{
+	char err[1024];
+
+	conf_defaults(c);
+	if (!o->explicit_conf && access(o->conf_path, F_OK) != 0)
+		return 0; /* no file at the default place: built-in defaults */
+	if (conf_load(c, o->conf_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctflowd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct ctflowd *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (!d)
+		return 1;
+	d->sigfd = -1;
+	rc = parse_args(argc, argv, &o);
+	if (rc != 0 || load_conf(&d->conf, &o) < 0) {
+		free(d);
+		return rc > 0 ? 0 : 2;
+	}
+	if (o.check_kernel) {
+		const struct kcheck_cfg kc = { d->conf.rcvbuf, d->conf.max_tracked_flows, NULL };
+
+		rc = kcheck_run(&kc, stdout);
+		free(d);
+		return rc;
+	}
+	d->foreground = o.foreground;
+	log_init(o.foreground, d->conf.log_level);
+	if (!o.foreground && daemonize() < 0) {
+		log_warn("daemonize");
+		free(d);
+		return 1;
+	}
+	d->health.started = (uint64_t)time(NULL);
+	d->health.acct_on = -1;
+	refresh_kernel_state(d);
+	rc = 1;
+	if (setup_signals(d) == 0 && setup_core(d) == 0 && setup_loop(d) == 0) {
+		write_pid_file(d->conf.pid_file);
+		log_info("ctflowd %s started: %zu profiles, dump every %u ms", CTFLOWD_VERSION,
+			 d->conf.nprofiles, d->conf.dump_interval_ms);
+		rc = loop_run(d->loop) < 0 ? 1 : 0;
+		if (rc)
+			log_warn("event loop");
+		write_tables(d);
+	}
+	teardown(d);
+	free(d);
+	return rc;
+}

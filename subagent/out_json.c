@@ -1,0 +1,159 @@
+/*
+ * out_json: hand-written JSON; every string we emit is an address, a
+ * validated profile name or a fixed word, so no escaping is needed beyond
+ * what valid_name() in base_conf already guarantees.
+ */
+#include "out_json.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define U64(x) ((unsigned long long)(x))
+
+static void put_addr(FILE *f, const char *name, const struct agg_key_fields *k, int slot)
+{
+	char buf[INET6_ADDRSTRLEN];
+	int af = k->family == 2 ? AF_INET6 : AF_INET;
+	unsigned full = k->family == 2 ? 128 : 32;
+
+	inet_ntop(af, k->addr[slot].b, buf, sizeof(buf));
+	if (k->plen[slot] != full)
+		fprintf(f, "\"%s\":\"%s/%u\",", name, buf, k->plen[slot]);
+	else
+		fprintf(f, "\"%s\":\"%s\",", name, buf);
+}
+
+static void put_key(FILE *f, const struct agg_keyspec *ks, const struct agg_key_fields *k)
+{
+	for (unsigned i = 0; i < ks->nfields; i++) {
+		switch (ks->f[i].field) {
+		case AGG_SRC: put_addr(f, "src", k, 0); break;
+		case AGG_HOST: put_addr(f, "host", k, 0); break;
+		case AGG_DST: put_addr(f, "dst", k, 1); break;
+		case AGG_PROTO: fprintf(f, "\"proto\":%u,", k->proto); break;
+		case AGG_PORT: fprintf(f, "\"port\":%u,", k->port); break;
+		case AGG_ZONE: fprintf(f, "\"zone\":%u,", k->zone); break;
+		case AGG_MARK: fprintf(f, "\"mark\":%" PRIu32 ",", k->mark); break;
+		default: break;
+		}
+	}
+}
+
+static void put_row(FILE *f, const struct agg_profile *p, const struct agg_row *r)
+{
+	struct agg_key key;
+	struct agg_key_fields k;
+
+	agg_row_key(r, &key);
+	if (agg_key_decode(&p->spec, &key, &k) < 0)
+		return;
+	fputc('{', f);
+	put_key(f, &p->spec, &k);
+	fprintf(f, "\"flows_started\":%llu,\"flows_ended\":%llu,"
+		   "\"fwd_packets\":%llu,\"fwd_bytes\":%llu,\"rev_packets\":%llu,\"rev_bytes\":%llu,"
+		   "\"first\":%u,\"last\":%u,\"created\":%u}",
+		U64(r->flows_started), U64(r->flows_ended), U64(r->pkts[0]), U64(r->bytes[0]),
+		U64(r->pkts[1]), U64(r->bytes[1]), r->first, r->last, r->created);
+}
+
+static void put_profile(FILE *f, const struct agg_profile *p)
+{
+	struct agg_table_stats st;
+	char key[128];
+	const char *sep = "";
+
+	agg_table_get_stats(p->tab, &st);
+	agg_keyspec_format(&p->spec, key, sizeof(key));
+	fprintf(f, "{\"name\":\"%s\",\"key\":\"%s\",\"addresses\":\"%s\",\"rows\":%llu,"
+		   "\"row_limit\":%llu,\"inserts\":%llu,\"evictions\":%llu,\"row_bytes\":%u,"
+		   "\"bytes_used\":%llu,\"entries\":[",
+		p->name, key, p->spec.view == AGG_VIEW_TRANSLATED ? "translated" : "original",
+		U64(st.rows), U64(st.limit), U64(st.inserts), U64(st.evictions), st.row_bytes,
+		U64(st.bytes_used));
+	for (uint32_t i = agg_table_next(p->tab, 0); i; i = agg_table_next(p->tab, i)) {
+		fputs(sep, f);
+		put_row(f, p, agg_table_row(p->tab, i));
+		sep = ",\n";
+	}
+	fputs("]}", f);
+}
+
+static void put_collector(FILE *f, struct ctflowd *d)
+{
+	struct ctsock_stats cs;
+	struct track_stats ts;
+
+	ctsock_get_stats(d->cs, &cs);
+	track_get_stats(d->track, &ts);
+	fprintf(f, "\"collector\":{\"events\":%llu,\"datagrams\":%llu,\"rejected\":%llu,"
+		   "\"truncated\":%llu,\"overruns\":%llu,\"kernel_drops\":%llu,\"rcvbuf\":%llu,"
+		   "\"rcvbuf_grows\":%llu,\"resyncs\":%llu,\"dump_runs\":%llu,\"dump_rows\":%llu,"
+		   "\"dump_failures\":%llu,\"dumping\":%d,",
+		U64(cs.events), U64(cs.datagrams), U64(cs.rejected), U64(cs.truncated),
+		U64(cs.overruns), U64(cs.kernel_drops), U64(cs.rcvbuf), U64(cs.rcvbuf_grows),
+		U64(d->health.resyncs), U64(cs.dump_runs), U64(cs.dump_rows), U64(cs.dump_failures),
+		cs.dumping);
+	fprintf(f, "\"tracked\":%llu,\"tracked_limit\":%llu,\"tracked_bytes\":%llu,"
+		   "\"track_full\":%llu,\"counter_resets\":%llu,\"ended_unobserved\":%llu,"
+		   "\"late_destroys\":%llu,\"incarnations\":%llu,\"duplicate_destroys\":%llu,"
+		   "\"slices\":%llu,\"sweeps\":%llu,\"no_counters\":%llu,",
+		U64(ts.tracked), U64(ts.limit), U64(ts.bytes_used), U64(ts.full_refusals),
+		U64(ts.counter_resets), U64(ts.ended_unobserved), U64(ts.late_destroys),
+		U64(ts.incarnations), U64(ts.duplicate_destroys), U64(ts.slices), U64(ts.sweeps),
+		U64(ts.no_counters));
+	fprintf(f, "\"acct\":%d,\"timestamp\":%d,\"events_mode\":%d,\"last_event\":%llu,"
+		   "\"started\":%llu},\n",
+		d->health.acct_on, d->health.tstamp_on, d->health.events_mode,
+		U64(d->health.last_event), U64(d->health.started));
+}
+
+int json_write(FILE *f, struct ctflowd *d)
+{
+	size_t n = agg_set_count(d->agg);
+
+	fprintf(f, "{\"version\":\"%s\",\"generation\":%llu,\"time\":%llu,\n", CTFLOWD_VERSION,
+		U64(++d->json_generation), U64(time(NULL)));
+	put_collector(f, d);
+	fputs("\"profiles\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		put_profile(f, agg_set_profile(d->agg, i));
+	}
+	fputs("]}\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
+int json_write_file(const char *path, struct ctflowd *d)
+{
+	char tmp[4096 + 16];
+	FILE *f;
+	int rc, e;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	rc = json_write(f, d);
+	e = errno;
+	if (fclose(f) != 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc == 0 && rename(tmp, path) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc < 0) {
+		unlink(tmp);
+		errno = e;
+	}
+	return rc;
+}
