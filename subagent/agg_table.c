@@ -5,6 +5,7 @@
  */
 #include "agg_table.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ struct agg_table *agg_table_new(size_t key_max, size_t limit)
 		return NULL;
 	while (nb < limit)
 		nb <<= 1;
-	t->stride = (sizeof(struct agg_row) + key_max + 7) & ~(size_t)7;
+	t->stride = (offsetof(struct agg_row, key) + key_max + 7) & ~(size_t)7;
 	t->limit = (uint32_t)limit;
 	t->nbuckets = nb;
 	/* calloc'd pages are only backed once rows are written to them */

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Install what building and testing ctflowd needs, when it is missing.
+# Idempotent and quiet: nothing happens when everything is there.
+set -u
+PKGS=(
+	build-essential pkg-config libmnl-dev        # build
+	clang libclang-rt-14-dev                     # clang build, sanitizers, libFuzzer
+	valgrind cppcheck                            # checks
+	iproute2 nftables conntrack iputils-ping     # namespaces and real conntrack
+	python3 procps coreutils                     # test scripts
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages (${missing[*]}); run as root or install them" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/ctflowd-apt.log 2>&1; then
+	apt-get update -qq >>/tmp/ctflowd-apt.log 2>&1
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/ctflowd-apt.log 2>&1 || {
+		echo "deps: apt-get install failed; see /tmp/ctflowd-apt.log" >&2
+		tail -n 20 /tmp/ctflowd-apt.log >&2
+		exit 1
+	}
+fi

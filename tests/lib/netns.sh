@@ -1,0 +1,179 @@
+# tests/lib/netns.sh: namespaces, processes and assertions for integration tests.
+#
+# Source it, then call topo_up.  Everything it creates is named after the test
+# and its pid, tracked, and removed by the EXIT trap: processes by pid,
+# namespaces by name.  Results are lines "PASS: name" / "FAIL: name: why",
+# counted by tests/run.sh.
+#
+# Topology (router does the conntrack tracking and NAT; ctflowd runs there):
+#
+#   client 10.201.1.2 fd01:1::2  --  10.201.1.1 fd01:1::1 ROUTER 10.201.2.1 fd01:2::1
+#       --  server 10.201.2.2 fd01:2::2, and 10.201.2.3 (reached through SNAT)
+#   DNAT: 10.201.1.1:8080 -> 10.201.2.2:80
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOOLS=$TOP/build/tools
+CTFLOWD=${CTFLOWD:-$TOP/subagent/ctflowd}
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+NSP="cft$$"
+NS_C=$NSP-c NS_R=$NSP-r NS_S=$NSP-s
+T=$(mktemp -d "/tmp/ctflowd-$TEST_NAME.XXXXXX")
+PIDS=()
+NAMESPACES=()
+FAILS=0
+
+pass() { echo "PASS: $TEST_NAME: $1"; }
+fail() { echo "FAIL: $TEST_NAME: $1"; FAILS=$((FAILS + 1)); }
+check() { # check NAME CMD...: PASS if CMD succeeds
+	local name=$1; shift
+	if "$@" >"$T/check.out" 2>&1; then pass "$name"; else fail "$name: $(tail -n 5 "$T/check.out" | tr '\n' ' ')"; fi
+}
+note() { echo "  # $*" >&2; }
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${NAMESPACES[@]}"; do
+		# children forked by servers live on in the namespace: kill them too
+		ip netns pids "$p" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$p" 2>/dev/null
+	done
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Run in background inside a namespace; remembers the pid.
+bg_in() { # bg_in NS OUTFILE CMD...
+	local ns=$1 out=$2; shift 2
+	ip netns exec "$ns" "$@" >"$out" 2>&1 &
+	PIDS+=($!)
+	LAST_PID=$!
+}
+
+require_root() {
+	if [ "$(id -u)" != 0 ] || ! ip netns add "$NSP-probe" 2>/dev/null; then
+		fail "needs root and network namespaces (ip netns add failed)"
+		exit 1
+	fi
+	ip netns del "$NSP-probe"
+}
+
+ns_add() {
+	ip netns add "$1" || { fail "ip netns add $1"; exit 1; }
+	NAMESPACES+=("$1")
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+}
+
+ct_enable() { # conntrack accounting, timestamps and events on in namespace $1
+	ip netns exec "$1" sysctl -qw net.netfilter.nf_conntrack_acct=1 \
+		net.netfilter.nf_conntrack_timestamp=1 net.netfilter.nf_conntrack_events=1
+}
+
+topo_up() {
+	require_root
+	ns_add "$NS_C"; ns_add "$NS_R"; ns_add "$NS_S"
+	ip link add vc netns "$NS_C" type veth peer name vrc netns "$NS_R"
+	ip link add vs netns "$NS_S" type veth peer name vrs netns "$NS_R"
+	ip -n "$NS_C" addr add 10.201.1.2/24 dev vc
+	ip -n "$NS_C" addr add fd01:1::2/64 dev vc nodad
+	ip -n "$NS_R" addr add 10.201.1.1/24 dev vrc
+	ip -n "$NS_R" addr add fd01:1::1/64 dev vrc nodad
+	ip -n "$NS_R" addr add 10.201.2.1/24 dev vrs
+	ip -n "$NS_R" addr add fd01:2::1/64 dev vrs nodad
+	ip -n "$NS_S" addr add 10.201.2.2/24 dev vs
+	ip -n "$NS_S" addr add 10.201.2.3/24 dev vs
+	ip -n "$NS_S" addr add fd01:2::2/64 dev vs nodad
+	ip -n "$NS_C" link set vc up; ip -n "$NS_S" link set vs up
+	ip -n "$NS_R" link set vrc up; ip -n "$NS_R" link set vrs up
+	ip -n "$NS_C" route add default via 10.201.1.1
+	ip -n "$NS_C" -6 route add default via fd01:1::1
+	ip -n "$NS_S" route add default via 10.201.2.1
+	ip -n "$NS_S" -6 route add default via fd01:2::1
+	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ct_enable "$NS_R"
+	ip netns exec "$NS_R" nft -f "$TOP/kmod/ctflowd.nft" || { fail "nft track"; exit 1; }
+	ip netns exec "$NS_R" nft -f - <<-'EOF' || { fail "nft nat"; exit 1; }
+	table ip cftnat {
+		chain pre { type nat hook prerouting priority dstnat; ip daddr 10.201.1.1 tcp dport 8080 dnat to 10.201.2.2:80; }
+		chain post { type nat hook postrouting priority srcnat; ip daddr 10.201.2.3 masquerade; }
+	}
+	EOF
+	warm_up
+}
+
+# Resolve neighbours and let IPv6 settle (right after link-up the first
+# packets can vanish), then empty the router's table so tests start clean.
+warm_up() {
+	local i
+	for i in $(seq 1 50); do
+		ip netns exec "$NS_C" ping -q -c 1 -W 1 fd01:2::2 >/dev/null 2>&1 &&
+			ip netns exec "$NS_C" ping -q -c 1 -W 1 10.201.2.2 >/dev/null 2>&1 &&
+			ip netns exec "$NS_C" ping -q -c 1 -W 1 10.201.2.3 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
+}
+
+# ctflowd in the router with config file $1; sets CTF_PID.  Extra args after.
+ctflowd_start() {
+	local conf=$1; shift
+	bg_in "$NS_R" "$T/ctflowd.log" "$@" "$CTFLOWD" -d -f "$conf"
+	CTF_PID=$LAST_PID
+	local i
+	for i in $(seq 1 100); do
+		grep -q "started" "$T/ctflowd.log" 2>/dev/null && return 0
+		kill -0 "$CTF_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "ctflowd did not start: $(tail -n 5 "$T/ctflowd.log")"
+	return 1
+}
+
+# Ask ctflowd for a fresh JSON dump into $1 (its dump_file) and wait for it.
+tables() { # tables JSONFILE
+	local f=$1 before after i
+	before=$(python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1]))["generation"])
+except Exception: print(-1)' "$f")
+	kill -USR1 "$CTF_PID" || return 1
+	for i in $(seq 1 100); do
+		after=$(python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1]))["generation"])
+except Exception: print(-1)' "$f")
+		[ "$after" != "$before" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Start the independent ground truth: conntrack -E on DESTROY in namespace $1.
+truth_start() { # truth_start NS
+	bg_in "$1" "$T/truth.events" stdbuf -oL conntrack -E -e DESTROY -o extended,id
+	TRUTH_PID=$LAST_PID
+	sleep 0.3
+}
+
+truth_lines() { grep -c '\[DESTROY\]' "$T/truth.events" 2>/dev/null || echo 0; }
+
+# conntrack -E prints a WARNING on ENOBUFS: the reference itself lost events.
+truth_clean() { ! grep -q WARNING "$T/truth.events"; }
+
+# Wait until ctflowd has received at least N DESTROY events (JSON in $2).
+wait_events() { # wait_events N JSONFILE [SECONDS]
+	local want=$1 f=$2 secs=${3:-20} i got
+	for i in $(seq 1 $((secs * 5))); do
+		tables "$f" || return 1
+		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["collector"]["events"])' "$f")
+		[ "$got" -ge "$want" ] && return 0
+		sleep 0.2
+	done
+	note "ctflowd saw $got of $want events"
+	return 1
+}
+
+finish() {
+	[ "$FAILS" -eq 0 ] && exit 0 || exit 1
+}

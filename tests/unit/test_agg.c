@@ -1,0 +1,353 @@
+/*
+ * test_agg: key specs, prefix keys, the host profile's two endpoints, NAT
+ * views, ICMP service keys, LRU eviction and the per-row memory budget.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agg_profile.h"
+#include "tap.h"
+
+#define TAP_NAME "test_agg"
+
+static struct ct_flow flow4(const char *src, const char *dst, uint8_t proto, uint16_t sport,
+			    uint16_t dport)
+{
+	struct ct_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.family = AF_INET;
+	f.has = CT_HAS_COUNTERS;
+	for (int d = 0; d < 2; d++) {
+		inet_pton(AF_INET, d ? dst : src, f.tuple[d].src.b);
+		inet_pton(AF_INET, d ? src : dst, f.tuple[d].dst.b);
+		f.tuple[d].proto = proto;
+		f.tuple[d].sport = d ? dport : sport;
+		f.tuple[d].dport = d ? sport : dport;
+	}
+	f.pkts[0] = 10, f.bytes[0] = 1000, f.pkts[1] = 5, f.bytes[1] = 500;
+	return f;
+}
+
+static struct slice slice_of(const struct ct_flow *f)
+{
+	struct slice s;
+
+	memset(&s, 0, sizeof(s));
+	s.flow = f;
+	s.flags = SLICE_START | SLICE_END;
+	s.reason = SLICE_DESTROY;
+	s.time_ns = 1700000000ull * 1000000000ull;
+	memcpy(s.pkts, f->pkts, sizeof(s.pkts));
+	memcpy(s.bytes, f->bytes, sizeof(s.bytes));
+	return s;
+}
+
+static struct agg_set *one_profile(const char *key, int view, size_t rows)
+{
+	struct agg_profile_def def;
+	char err[200];
+
+	memset(&def, 0, sizeof(def));
+	snprintf(def.name, sizeof(def.name), "t");
+	if (agg_keyspec_parse(key, &def.spec, err, sizeof(err)) < 0) {
+		printf("  # %s: %s\n", key, err);
+		return NULL;
+	}
+	def.spec.view = (uint8_t)view;
+	def.rows = rows;
+	return agg_set_new(&def, 1);
+}
+
+/* Find the row whose first address field decodes to `addr` (and port if != 0). */
+static const struct agg_row *row_for(const struct agg_set *set, const char *addr)
+{
+	const struct agg_profile *p = agg_set_profile(set, 0);
+
+	for (uint32_t i = agg_table_next(p->tab, 0); i; i = agg_table_next(p->tab, i)) {
+		struct agg_row *r = agg_table_row(p->tab, i);
+		struct agg_key k;
+		struct agg_key_fields kf;
+		char buf[64];
+
+		agg_row_key(r, &k);
+		if (agg_key_decode(&p->spec, &k, &kf) < 0)
+			continue;
+		inet_ntop(kf.family == 2 ? AF_INET6 : AF_INET, kf.addr[0].b, buf, sizeof(buf));
+		if (strcmp(buf, addr) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static void keyspec_parses_and_formats(void)
+{
+	struct agg_keyspec ks;
+	char err[200], txt[200];
+
+	CHECK(agg_keyspec_parse("src/24/64, dst proto,port", &ks, err, sizeof(err)) == 0);
+	CHECK_EQ_U(ks.nfields, 4);
+	CHECK_EQ_U(ks.f[0].plen4, 24);
+	CHECK_EQ_U(ks.f[0].plen6, 64);
+	CHECK_EQ_U(ks.f[1].plen4, 32);
+	agg_keyspec_format(&ks, txt, sizeof(txt));
+	CHECK(strcmp(txt, "src/24/64,dst,proto,port") == 0);
+	CHECK_EQ_U(agg_keyspec_maxlen(&ks), 1 + 16 + 16 + 1 + 2);
+	CHECK(agg_keyspec_parse("zone,mark", &ks, err, sizeof(err)) == 0);
+	CHECK_EQ_U(agg_keyspec_maxlen(&ks), 6);
+}
+
+static void keyspec_errors_say_why(void)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "", "empty key" },
+		{ "source", "unknown key field 'source'" },
+		{ "src/33", "bad prefix" },
+		{ "src/24/129", "bad prefix" },
+		{ "src/x", "bad prefix length" },
+		{ "proto/8", "takes no prefix" },
+		{ "host,src", "cannot be combined" },
+		{ "dst,dst", "given twice" },
+	};
+	struct agg_keyspec ks;
+	char err[200];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		CHECK(agg_keyspec_parse(bad[i].text, &ks, err, sizeof(err)) < 0);
+		if (!strstr(err, bad[i].why))
+			printf("  # '%s' gave '%s', expected '%s'\n", bad[i].text, err, bad[i].why);
+		CHECK(strstr(err, bad[i].why) != NULL);
+	}
+}
+
+static void prefixes_mask_addresses(void)
+{
+	struct agg_set *set = one_profile("src/20/60", AGG_VIEW_ORIGINAL, 16);
+	struct ct_flow f = flow4("10.1.47.3", "10.9.9.9", 6, 1000, 80);
+	struct ct_flow g = flow4("10.1.33.200", "10.9.9.9", 6, 1001, 80);
+	struct ct_flow h;
+	struct slice s;
+
+	s = slice_of(&f);
+	agg_set_apply(set, &s, 1);
+	s = slice_of(&g);
+	agg_set_apply(set, &s, 1);
+	const struct agg_row *r = row_for(set, "10.1.32.0");
+
+	CHECK(r != NULL);
+	if (r)
+		CHECK_EQ_U(r->bytes[0], 2000);
+	/* IPv6 /60 */
+	memset(&h, 0, sizeof(h));
+	h.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1:2fff::1", h.tuple[CT_ORIG].src.b);
+	inet_pton(AF_INET6, "2001:db8::9", h.tuple[CT_ORIG].dst.b);
+	h.tuple[CT_REPLY].src = h.tuple[CT_ORIG].dst;
+	h.tuple[CT_REPLY].dst = h.tuple[CT_ORIG].src;
+	h.pkts[0] = 1, h.bytes[0] = 77;
+	s = slice_of(&h);
+	agg_set_apply(set, &s, 1);
+	r = row_for(set, "2001:db8:1:2ff0::");
+	CHECK(r != NULL);
+	if (r)
+		CHECK_EQ_U(r->bytes[0], 77);
+	agg_set_free(set);
+}
+
+static void host_profile_counts_each_endpoint_from_its_side(void)
+{
+	struct agg_set *set = one_profile("host", AGG_VIEW_ORIGINAL, 16);
+	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2", 6, 1000, 80);
+	struct slice s = slice_of(&f);
+
+	agg_set_apply(set, &s, 1);
+	const struct agg_row *a = row_for(set, "10.0.0.1"), *b = row_for(set, "10.0.0.2");
+
+	CHECK(a && b);
+	if (!a || !b)
+		return;
+	CHECK_EQ_U(a->pkts[0], 10);   /* sent by the client */
+	CHECK_EQ_U(a->bytes[1], 500); /* received by the client */
+	CHECK_EQ_U(b->bytes[0], 500); /* sent by the server */
+	CHECK_EQ_U(b->pkts[1], 10);
+	CHECK_EQ_U(a->flows_started, 1);
+	CHECK_EQ_U(b->flows_ended, 1);
+	agg_set_free(set);
+}
+
+static void host_prefix_with_both_ends_inside_counts_flow_once(void)
+{
+	struct agg_set *set = one_profile("host/8", AGG_VIEW_ORIGINAL, 16);
+	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2", 17, 1000, 53);
+	struct slice s = slice_of(&f);
+
+	agg_set_apply(set, &s, 1);
+	const struct agg_row *r = row_for(set, "10.0.0.0");
+
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_EQ_U(r->bytes[0], 1500);
+		CHECK_EQ_U(r->bytes[1], 1500);
+		CHECK_EQ_U(r->flows_started, 1);
+	}
+	CHECK_EQ_U(agg_set_profile(set, 0)->tab ? 1 : 0, 1);
+	agg_set_free(set);
+}
+
+static void icmp_service_key_is_type_and_code(void)
+{
+	struct agg_set *set = one_profile("proto,port", AGG_VIEW_ORIGINAL, 16);
+	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2", 1, 0, 0);
+	struct slice s;
+	struct agg_key k;
+	struct agg_key_fields kf;
+
+	f.tuple[CT_ORIG].icmp_type = 8;
+	f.tuple[CT_REPLY].icmp_type = 0;
+	s = slice_of(&f);
+	agg_set_apply(set, &s, 1);
+	const struct agg_profile *p = agg_set_profile(set, 0);
+	uint32_t i = agg_table_next(p->tab, 0);
+
+	CHECK(i != 0);
+	agg_row_key(agg_table_row(p->tab, i), &k);
+	CHECK(agg_key_decode(&p->spec, &k, &kf) == 0);
+	CHECK_EQ_U(kf.proto, 1);
+	CHECK_EQ_U(kf.port, 8 << 8);
+	agg_set_free(set);
+}
+
+static void translated_view_keys_post_nat_addresses(void)
+{
+	/* DNAT: client 10.0.0.1 -> 192.0.2.1:8080, really 10.1.0.5:80 */
+	struct agg_set *set = one_profile("dst,port", AGG_VIEW_TRANSLATED, 16);
+	struct agg_set *orig = one_profile("dst,port", AGG_VIEW_ORIGINAL, 16);
+	struct ct_flow f = flow4("10.0.0.1", "192.0.2.1", 6, 1000, 8080);
+	struct slice s;
+	struct agg_key k;
+	struct agg_key_fields kf;
+
+	inet_pton(AF_INET, "10.1.0.5", f.tuple[CT_REPLY].src.b);
+	f.tuple[CT_REPLY].sport = 80;
+	s = slice_of(&f);
+	agg_set_apply(set, &s, 1);
+	agg_set_apply(orig, &s, 1);
+	const struct agg_profile *p = agg_set_profile(set, 0);
+
+	agg_row_key(agg_table_row(p->tab, agg_table_next(p->tab, 0)), &k);
+	CHECK(agg_key_decode(&p->spec, &k, &kf) == 0);
+	CHECK_EQ_U(kf.port, 80);
+	CHECK_EQ_U(kf.addr[1].b[3], 5);
+	p = agg_set_profile(orig, 0);
+	agg_row_key(agg_table_row(p->tab, agg_table_next(p->tab, 0)), &k);
+	CHECK(agg_key_decode(&p->spec, &k, &kf) == 0);
+	CHECK_EQ_U(kf.port, 8080);
+	CHECK_EQ_U(kf.addr[1].b[0], 192);
+	agg_set_free(set);
+	agg_set_free(orig);
+}
+
+static void full_table_evicts_least_recently_updated(void)
+{
+	struct agg_table *t = agg_table_new(4, 3);
+	struct agg_key k[4];
+	struct agg_table_stats st;
+
+	for (int i = 0; i < 4; i++) {
+		k[i].len = 4;
+		memset(k[i].b, 0, sizeof(k[i].b));
+		k[i].b[3] = (uint8_t)(i + 1);
+	}
+	agg_table_upsert(t, &k[0], 1)->bytes[0] = 1;
+	agg_table_upsert(t, &k[1], 2)->bytes[0] = 2;
+	agg_table_upsert(t, &k[2], 3)->bytes[0] = 3;
+	agg_table_upsert(t, &k[0], 4);          /* k0 is now the most recent */
+	agg_table_upsert(t, &k[3], 5)->bytes[0] = 4; /* evicts k1 */
+	CHECK(agg_table_find(t, &k[0]) != NULL);
+	CHECK(agg_table_find(t, &k[1]) == NULL);
+	CHECK(agg_table_find(t, &k[2]) != NULL);
+	CHECK(agg_table_find(t, &k[3]) != NULL);
+	CHECK(agg_table_find(t, &k[3])->bytes[0] == 4);
+	CHECK(agg_table_find(t, &k[0])->bytes[0] == 1);
+	agg_table_get_stats(t, &st);
+	CHECK_EQ_U(st.evictions, 1);
+	CHECK_EQ_U(st.rows, 3);
+	agg_table_free(t);
+}
+
+static void hundred_thousand_rows_all_findable(void)
+{
+	struct agg_table *t = agg_table_new(16, 100000);
+	struct agg_key k;
+	int missing = 0;
+
+	k.len = 16;
+	memset(k.b, 0, sizeof(k.b));
+	for (uint32_t i = 0; i < 100000; i++) {
+		memcpy(k.b + 12, &i, 4);
+		agg_table_upsert(t, &k, 1)->pkts[0] = i;
+	}
+	for (uint32_t i = 0; i < 100000; i++) {
+		memcpy(k.b + 12, &i, 4);
+		const struct agg_row *r = agg_table_find(t, &k);
+
+		if (!r || r->pkts[0] != i)
+			missing++;
+	}
+	CHECK_EQ_U(missing, 0);
+	agg_table_free(t);
+}
+
+/* The budget is 128 bytes per aggregate row, the worst key included. */
+static void rows_fit_in_128_bytes(void)
+{
+	struct agg_set *set = one_profile("src,dst,proto,port,zone,mark", AGG_VIEW_ORIGINAL, 1 << 16);
+	struct agg_table_stats st;
+
+	agg_table_get_stats(agg_set_profile(set, 0)->tab, &st);
+	printf("  # worst-case row: %u bytes + 4 bytes of hash bucket\n", st.row_bytes);
+	CHECK(st.row_bytes + 4 <= 128);
+	agg_set_free(set);
+}
+
+static void zone_and_mark_are_key_fields(void)
+{
+	struct agg_set *set = one_profile("zone,mark", AGG_VIEW_ORIGINAL, 16);
+	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2", 6, 1, 2);
+	struct slice s;
+	struct agg_key k;
+	struct agg_key_fields kf;
+
+	f.zone = 7;
+	f.mark = 0xdeadbeef;
+	s = slice_of(&f);
+	agg_set_apply(set, &s, 1);
+	const struct agg_profile *p = agg_set_profile(set, 0);
+
+	agg_row_key(agg_table_row(p->tab, agg_table_next(p->tab, 0)), &k);
+	CHECK(agg_key_decode(&p->spec, &k, &kf) == 0);
+	CHECK_EQ_U(kf.zone, 7);
+	CHECK_EQ_U(kf.mark, 0xdeadbeef);
+	CHECK_EQ_U(kf.family, 0);
+	agg_set_free(set);
+}
+
+int main(void)
+{
+	RUN(keyspec_parses_and_formats);
+	RUN(keyspec_errors_say_why);
+	RUN(prefixes_mask_addresses);
+	RUN(host_profile_counts_each_endpoint_from_its_side);
+	RUN(host_prefix_with_both_ends_inside_counts_flow_once);
+	RUN(icmp_service_key_is_type_and_code);
+	RUN(translated_view_keys_post_nat_addresses);
+	RUN(full_table_evicts_least_recently_updated);
+	RUN(hundred_thousand_rows_all_findable);
+	RUN(rows_fit_in_128_bytes);
+	RUN(zone_and_mark_are_key_fields);
+	TAP_DONE();
+}

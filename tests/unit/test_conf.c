@@ -1,0 +1,174 @@
+/*
+ * test_conf: the configuration parser: defaults, every key, and one case per
+ * kind of error, each reported as "file:line: reason".
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base_conf.h"
+#include "tap.h"
+
+#define TAP_NAME "test_conf"
+
+static int parse(struct conf *c, const char *text, char *err, size_t errlen)
+{
+	conf_defaults(c);
+	return conf_parse_buffer(c, "t.conf", text, strlen(text), err, errlen);
+}
+
+static void defaults_have_three_profiles(void)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	CHECK_EQ_U(c.nprofiles, 3);
+	CHECK(strcmp(c.profiles[0].name, "host") == 0);
+	CHECK(strcmp(c.profiles[1].name, "service") == 0);
+	CHECK(strcmp(c.profiles[2].name, "pair") == 0);
+	CHECK(c.profiles[0].spec.host);
+	CHECK_EQ_U(c.dump_interval_ms, 60000);
+	CHECK_EQ_U(c.rcvbuf, 64u << 20);
+	CHECK(c.rcvbuf_max >= c.rcvbuf);
+}
+
+static void every_key_is_typed(void)
+{
+	struct conf c;
+	char err[512] = "";
+	const char *text =
+		"# comment\n"
+		"dump_interval = 5m   # trailing comment\n"
+		"rcvbuf = 128M\n"
+		"rcvbuf_max = 2G\n"
+		"reliable_events = yes\n"
+		"max_tracked_flows = 500k\n"
+		"coalesce = 20ms\n"
+		"loop_budget = 3ms\n"
+		"dump_file = /tmp/x.json\n"
+		"pid_file = /run/ctflowd.pid\n"
+		"log_level = debug\n"
+		"\n"
+		"[profile subnets]\n"
+		"key = src/24/64, dst/24/64\n"
+		"rows = 1000\n"
+		"[profile nat]\n"
+		"key = host\n"
+		"addresses = translated\n";
+
+	CHECK(parse(&c, text, err, sizeof(err)) == 0);
+	if (err[0])
+		printf("  # %s\n", err);
+	CHECK_EQ_U(c.dump_interval_ms, 300000);
+	CHECK_EQ_U(c.rcvbuf, 128u << 20);
+	CHECK_EQ_U(c.rcvbuf_max, 2ull << 30);
+	CHECK_EQ_U(c.reliable_events, 1);
+	CHECK_EQ_U(c.max_tracked_flows, 500000);
+	CHECK_EQ_U(c.coalesce_ms, 20);
+	CHECK_EQ_U(c.loop_budget_ms, 3);
+	CHECK(strcmp(c.dump_file, "/tmp/x.json") == 0);
+	CHECK(strcmp(c.pid_file, "/run/ctflowd.pid") == 0);
+	CHECK_EQ_U(c.log_level, LOG_LVL_DEBUG);
+	CHECK_EQ_U(c.nprofiles, 2); /* named profiles replace the defaults */
+	CHECK(strcmp(c.profiles[0].name, "subnets") == 0);
+	CHECK_EQ_U(c.profiles[0].rows, 1000);
+	CHECK_EQ_U(c.profiles[0].spec.f[1].plen6, 64);
+	CHECK_EQ_U(c.profiles[1].spec.view, AGG_VIEW_TRANSLATED);
+	CHECK_EQ_U(c.profiles[1].rows, 65536);
+}
+
+static void errors_name_file_line_and_reason(void)
+{
+	static const struct {
+		const char *text, *err;
+	} cases[] = {
+		{ "colour = blue\n", "t.conf:1: unknown key 'colour'" },
+		{ "\n\nrcvbuf = lots\n", "t.conf:3: rcvbuf: 'lots' is not a size such as 65536, 64M or 1G" },
+		{ "rcvbuf = 1k\n", "t.conf:1: rcvbuf: 1k is out of range 65536..4294967296" },
+		{ "dump_interval = soon\n", "t.conf:1: dump_interval: 'soon' is not a duration" },
+		{ "coalesce = 2s\n", "t.conf:1: coalesce: 2s is out of range 0..1000 ms" },
+		{ "reliable_events = maybe\n", "t.conf:1: reliable_events: 'maybe' is not yes or no" },
+		{ "dump_file = tables.json\n", "t.conf:1: dump_file: 'tables.json' is not an absolute path" },
+		{ "log_level = loud\n", "t.conf:1: log_level: 'loud' is not one of error, warning, info, debug" },
+		{ "rcvbuf = 1M\nrcvbuf = 2M\n", "t.conf:2: 'rcvbuf' is set twice" },
+		{ "rcvbuf\n", "t.conf:1: expected 'key = value' or '[profile NAME]'" },
+		{ "rcvbuf =\n", "t.conf:1: 'rcvbuf' has no value" },
+		{ "= 5\n", "t.conf:1: missing key before '='" },
+		{ "[collector x]\n", "t.conf:1: unknown section '[collector x]'" },
+		{ "[profile]\n", "t.conf:1: unknown section '[profile]'" },
+		{ "[profile a b\n", "t.conf:1: section header must be '[profile NAME]'" },
+		{ "[profile bad!name]\n", "t.conf:1: profile name 'bad!name' must be 1-32 letters" },
+		{ "[profile a]\nkey = host\n[profile a]\n", "t.conf:3: profile 'a' is defined twice" },
+		{ "[profile a]\nrows = 10\n", "t.conf:1: [profile a] has no 'key'" },
+		{ "[profile a]\nkey = src/40\n", "t.conf:2: key: bad prefix in 'src/40'" },
+		{ "[profile a]\nkey = host\nsize = 3\n", "t.conf:3: unknown key 'size' in [profile a]" },
+		{ "[profile a]\nkey = host\naddresses = both\n", "t.conf:3: addresses: 'both' is not 'original' or 'translated'" },
+		{ "[profile a]\nkey = host\nrows = 0\n", "t.conf:3: rows: 0 is out of range" },
+		{ "rcvbuf = 256M\nrcvbuf_max = 128M\n", "t.conf: rcvbuf_max (134217728) is smaller than rcvbuf" },
+		{ "max_tracked_flows = 99999999999999999999999\n", "t.conf:1: max_tracked_flows: '99999999999999999999999' is not a whole number" },
+	};
+	struct conf c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = 0;
+		CHECK(parse(&c, cases[i].text, err, sizeof(err)) < 0);
+		if (strncmp(err, cases[i].err, strlen(cases[i].err)) != 0) {
+			printf("  # case %zu: got '%s'\n  #   expected '%s'\n", i, err, cases[i].err);
+			CHECK(0);
+		}
+	}
+}
+
+static void long_lines_nul_bytes_and_too_many_profiles(void)
+{
+	struct conf c;
+	char err[512], big[3000], many[4096];
+	size_t off = 0;
+
+	memset(big, 'a', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = 0;
+	CHECK(parse(&c, big, err, sizeof(err)) < 0);
+	CHECK(strcmp(err, "t.conf:1: line longer than 1024 characters") == 0);
+	conf_defaults(&c);
+	CHECK(conf_parse_buffer(&c, "t.conf", "rcvbuf = 1M\0x\n", 14, err, sizeof(err)) < 0);
+	CHECK(strcmp(err, "t.conf:1: NUL byte in line") == 0);
+	for (int i = 0; i <= CONF_MAX_PROFILES; i++)
+		off += (size_t)snprintf(many + off, sizeof(many) - off, "[profile p%d]\nkey = host\n", i);
+	CHECK(parse(&c, many, err, sizeof(err)) < 0);
+	CHECK(strstr(err, ":65: too many profiles") != NULL);
+}
+
+static void missing_file_is_reported(void)
+{
+	struct conf c;
+	char err[512];
+
+	conf_defaults(&c);
+	CHECK(conf_load(&c, "/nonexistent/ctflowd.conf", err, sizeof(err)) < 0);
+	CHECK(strcmp(err, "/nonexistent/ctflowd.conf: cannot open: No such file or directory") == 0);
+}
+
+static void reference_config_parses(void)
+{
+	struct conf c;
+	char err[512] = "";
+
+	conf_defaults(&c);
+	CHECK(conf_load(&c, "conf/ctflowd.conf", err, sizeof(err)) == 0);
+	if (err[0])
+		printf("  # %s\n", err);
+	CHECK_EQ_U(c.nprofiles, 3);
+}
+
+int main(void)
+{
+	RUN(defaults_have_three_profiles);
+	RUN(every_key_is_typed);
+	RUN(errors_name_file_line_and_reason);
+	RUN(long_lines_nul_bytes_and_too_many_profiles);
+	RUN(missing_file_is_reported);
+	RUN(reference_config_parses);
+	TAP_DONE();
+}
