@@ -17,7 +17,7 @@ TOOLS=$TOP/build/tools
 CTFLOWD=${CTFLOWD:-$TOP/subagent/ctflowd}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
 NSP="cft$$"
-NS_C=$NSP-c NS_R=$NSP-r NS_S=$NSP-s
+NS_C=$NSP-c NS_R=$NSP-r NS_S=$NSP-s NS_A=$NSP-a NS_B=$NSP-b
 T=$(mktemp -d "/tmp/ctflowd-$TEST_NAME.XXXXXX")
 PIDS=()
 NAMESPACES=()
@@ -33,6 +33,7 @@ note() { echo "  # $*" >&2; }
 
 cleanup() {
 	local p
+	[ -n "${ORIG_CT_MAX:-}" ] && sysctl -qw net.netfilter.nf_conntrack_max="$ORIG_CT_MAX"
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for p in "${NAMESPACES[@]}"; do
@@ -117,13 +118,54 @@ warm_up() {
 	ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
 }
 
-# ctflowd in the router with config file $1; sets CTF_PID.  Extra args after.
+# Bulk topology: generator A sends from the AnyIP range 10.202.128.0/17 to
+# B (10.202.0.2), which tracks.  Used with tests/tools/udpburst.
+pair_up() {
+	require_root
+	ns_add "$NS_A"; ns_add "$NS_B"
+	ip link add va netns "$NS_A" type veth peer name vb netns "$NS_B"
+	ip -n "$NS_A" addr add 10.202.0.1/16 dev va
+	ip -n "$NS_B" addr add 10.202.0.2/16 dev vb
+	ip -n "$NS_A" link set va up; ip -n "$NS_B" link set vb up
+	ip -n "$NS_A" route add local 10.202.128.0/17 dev lo
+	ip -n "$NS_B" route add 10.202.128.0/17 via 10.202.0.1
+	ct_enable "$NS_B"
+	ip netns exec "$NS_B" nft -f "$TOP/kmod/ctflowd.nft" || { fail "nft track"; exit 1; }
+	ip netns exec "$NS_A" ping -q -c 1 -W 2 10.202.0.2 >/dev/null 2>&1
+	ip netns exec "$NS_B" conntrack -F >/dev/null 2>&1
+}
+
+# nf_conntrack_max is global (read-only in a child namespace); raise it for
+# big tests and restore it afterwards.
+need_conntrack_max() { # need_conntrack_max N
+	local cur
+	cur=$(sysctl -n net.netfilter.nf_conntrack_max)
+	if [ "$cur" -lt "$1" ]; then
+		ORIG_CT_MAX=$cur
+		sysctl -qw net.netfilter.nf_conntrack_max="$1"
+	fi
+}
+
+# Send COUNT one-packet UDP flows from A to B:9000 (60 bytes each on the wire).
+udp_flows() { # udp_flows COUNT [RATE]
+	ip netns exec "$NS_A" "$TOOLS/udpburst" send 10.202.0.2 9000 "$1" 10.202.128.0 4096 ${2:-}
+}
+
+ct_count() { ip netns exec "$1" conntrack -C 2>/dev/null; }
+
+# Read one collector counter from the JSON tables.
+collector() { # collector JSONFILE NAME
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["collector"][sys.argv[2]])' "$1" "$2"
+}
+
+# ctflowd in namespace $CTF_NS (default the router) with config file $1;
+# sets CTF_PID.  Extra args are a command prefix (e.g. valgrind ...).
 ctflowd_start() {
 	local conf=$1; shift
-	bg_in "$NS_R" "$T/ctflowd.log" "$@" "$CTFLOWD" -d -f "$conf"
+	bg_in "${CTF_NS:-$NS_R}" "$T/ctflowd.log" "$@" "$CTFLOWD" -d -f "$conf"
 	CTF_PID=$LAST_PID
 	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		grep -q "started" "$T/ctflowd.log" 2>/dev/null && return 0
 		kill -0 "$CTF_PID" 2>/dev/null || break
 		sleep 0.1

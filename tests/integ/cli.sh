@@ -1,0 +1,56 @@
+#!/bin/bash
+# The command line and bad configuration files, through the real binary:
+# each kind of error gives "file:line: reason" on stderr and exit status 2,
+# never a crash; --check-kernel tells accounting off from on.
+TEST_NAME=cli
+. "$(dirname "$0")/../lib/netns.sh"
+
+expect_conf_error() { # expect_conf_error TEXT EXPECTED-STDERR-PREFIX
+	printf '%b' "$1" >"$T/bad.conf"
+	"$CTFLOWD" -d -f "$T/bad.conf" >"$T/out" 2>"$T/err"
+	local rc=$? want="ctflowd: $T/bad.conf$2"
+	if [ $rc -eq 2 ] && [ "$(head -c ${#want} "$T/err")" = "$want" ]; then
+		pass "config error reported: $(sed "s|$T/||" "$T/err")"
+	else
+		fail "config '$1': exit $rc, stderr '$(cat "$T/err")', expected '$want'"
+	fi
+}
+
+expect_conf_error 'colour = blue\n' ':1: unknown key'
+expect_conf_error '# c\n\nrcvbuf = lots\n' ':3: rcvbuf:'
+expect_conf_error 'dump_interval = -1\n' ':1: dump_interval:'
+expect_conf_error 'log_level = loud\n' ':1: log_level:'
+expect_conf_error 'rcvbuf = 1M\nrcvbuf = 2M\n' ':2: '"'rcvbuf'"' is set twice'
+expect_conf_error '[profile a]\nkey = src/99\n' ':2: key: bad prefix'
+expect_conf_error '[profile a]\nrows = 5\n' ':1: [profile a] has no'
+expect_conf_error '[whatever]\n' ':1: unknown section'
+expect_conf_error 'rcvbuf = 256M\nrcvbuf_max = 64M\n' ': rcvbuf_max'
+expect_conf_error 'just words\n' ':1: expected'
+
+"$CTFLOWD" -f /nonexistent/x.conf 2>"$T/err"
+[ $? -eq 2 ] && grep -q "/nonexistent/x.conf: cannot open" "$T/err" &&
+	pass "missing config file: $(cat "$T/err")" || fail "missing config: $(cat "$T/err")"
+"$CTFLOWD" --bogus >/dev/null 2>&1
+[ $? -eq 2 ] && pass "unknown option exits 2" || fail "unknown option"
+check "--version prints the version" sh -c "'$CTFLOWD' --version | grep -q '^ctflowd [0-9]'"
+check "--help lists the options" sh -c "'$CTFLOWD' --help | grep -q -- --check-kernel"
+
+# --check-kernel in a namespace of our own, accounting off then on
+require_root
+ns_add "$NS_B"
+ip netns exec "$NS_B" nft -f "$TOP/kmod/ctflowd.nft"
+ip netns exec "$NS_B" sysctl -qw net.netfilter.nf_conntrack_acct=0
+ip netns exec "$NS_B" "$CTFLOWD" --check-kernel >"$T/ck" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q '^FAIL  nf_conntrack_acct = 0' "$T/ck" &&
+	pass "--check-kernel fails when accounting is off (exit 1)" ||
+	fail "--check-kernel with acct=0: exit $rc: $(cat "$T/ck")"
+ct_enable "$NS_B"
+ip netns exec "$NS_B" "$CTFLOWD" --check-kernel >"$T/ck" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ! grep -q '^FAIL' "$T/ck" && grep -q 'accounting can work' "$T/ck" &&
+	pass "--check-kernel passes when everything is on" ||
+	fail "--check-kernel with acct=1: exit $rc: $(cat "$T/ck")"
+sed 's/^/  # /' "$T/ck" >&2
+check "kmod/ctflowd-check wraps the same probe" sh -c "ip netns exec '$NS_B' '$TOP/kmod/ctflowd-check' | grep -q 'accounting can work'"
+finish

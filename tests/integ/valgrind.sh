@@ -1,0 +1,57 @@
+#!/bin/bash
+# The daemon under valgrind through a real workload: events, dumps with
+# growth, an overrun with resync and unobserved closes, LRU eviction,
+# SIGUSR1 and SIGTERM.  Any memory error or definite leak fails the test.
+TEST_NAME=valgrind
+. "$(dirname "$0")/../lib/netns.sh"
+
+pair_up
+cat >"$T/c.conf" <<EOF
+dump_file = $T/t.json
+dump_interval = 1s
+rcvbuf = 64K
+rcvbuf_max = 128K
+[profile host]
+key = host
+[profile service]
+key = proto, port
+[profile tiny]
+key = src/24/64, dst
+rows = 4
+EOF
+bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 120
+CTF_NS=$NS_B ctflowd_start "$T/c.conf" valgrind --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --log-file="$T/vg.log" || { cat "$T/vg.log"; exit 1; }
+udp_flows 3000 >/dev/null
+sleep 2.5
+ip netns exec "$NS_B" conntrack -F >/dev/null 2>&1
+udp_flows 500 >/dev/null
+sleep 1.5
+ip netns exec "$NS_B" conntrack -F >/dev/null 2>&1
+sleep 1.5
+check "tables written under valgrind" tables "$T/t.json"
+kill "$CTF_PID"
+wait "$CTF_PID"
+rc=$?
+errs=$(grep -o 'ERROR SUMMARY: [0-9]*' "$T/vg.log" | tail -n 1)
+note "valgrind: $errs; $(grep -E 'definitely lost' "$T/vg.log" | tail -n 1 | sed 's/==[0-9]*==//')"
+if [ $rc -eq 0 ] && [ "$errs" = "ERROR SUMMARY: 0" ]; then
+	pass "no memory errors and no leaks under valgrind (exit $rc)"
+else
+	fail "valgrind exit $rc, $errs"
+	grep -A12 -E 'Invalid|uninitialised|definitely' "$T/vg.log" | head -40 | sed 's/^/  # /'
+fi
+if python3 - "$T/t.json" <<'EOF'; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["collector"]
+assert c["events"] > 0 and c["dump_runs"] >= 2 and c["slices"] > 0, c
+assert c["overruns"] >= 1 and c["ended_unobserved"] > 0, c
+tiny = [p for p in d["profiles"] if p["name"] == "tiny"][0]
+assert tiny["evictions"] > 0, tiny
+EOF
+	pass "the workload exercised events, dumps, overruns, unobserved closes and eviction"
+else
+	fail "workload too small: $(head -c 600 "$T/t.json")"
+fi
+finish
