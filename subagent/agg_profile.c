@@ -83,7 +83,7 @@ static void row_count(struct agg_row *r, const struct slice *s)
 
 static void apply_profile(struct agg_profile *p, const struct slice *s, uint32_t now)
 {
-	struct agg_key ka, kb;
+	struct agg_key ka = { 0 }, kb = { 0 };
 	struct agg_row *r;
 
 	agg_key_build(&p->spec, s->flow, AGG_SIDE_SRC, &ka);

@@ -316,7 +316,7 @@ static int begin_section(struct parser *ps, char *s)
 	struct profile_parse *p = &ps->profs[ps->nprofs++];
 
 	memset(p, 0, sizeof(*p));
-	snprintf(p->def.name, sizeof(p->def.name), "%s", name);
+	snprintf(p->def.name, sizeof(p->def.name), "%.32s", name); /* valid_name: <= 32 */
 	p->rows = 65536;
 	p->line = ps->line;
 	ps->prof = p;
