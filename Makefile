@@ -16,16 +16,16 @@ WERROR ?=
 
 WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wpointer-arith -Wvla -Wcast-qual -Wundef -Wnull-dereference
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) $(if $(WERROR),-Werror) \
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) $(WARN) $(if $(WERROR),-Werror) \
              -Isubagent $(shell pkg-config --cflags libmnl 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) $(LDLIBS)
+LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread $(LDLIBS)
 
-CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_check \
+CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
        acct_track agg_key agg_table agg_profile out_json
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
-TOOLS = flowgen nlcapture udpburst
+TOOLS = flowgen nlcapture udpburst ctlisten
 TOOL_BINS = $(TOOLS:%=build/tools/%)
 
 ifeq ($(BUILD),build/gcc)

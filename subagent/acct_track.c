@@ -2,8 +2,11 @@
  * acct_track: a chained hash table of tracked flows over a chunked arena.
  *
  * Entries are addressed by 1-based uint32 indexes (0 = none) so the chain and
- * free-list links cost 4 bytes, and the arena grows 4096 entries at a time up
- * to the configured limit, so an idle daemon does not hold the worst case.
+ * free-list links cost 4 bytes.  The arena grows 4096 entries at a time up to
+ * the configured limit and the bucket array doubles as entries are added, so
+ * an idle daemon does not hold the worst case, and every DESTROY's lookup
+ * touches a bucket array sized to the flows actually tracked (a 4 MiB array
+ * for a mostly empty table costs a cache miss per event).
  */
 #include "acct_track.h"
 
@@ -98,18 +101,18 @@ static uint32_t bucket_of(const struct track *tr, const struct flow_ident *k)
 	return (uint32_t)hash_bytes(&tr->hk, k, sizeof(*k)) & (tr->nbuckets - 1);
 }
 
+#define MIN_BUCKETS 1024u
+
 struct track *track_new(size_t limit, const struct slice_sink *sink)
 {
 	struct track *tr;
-	uint32_t nb = 1024;
+	uint32_t nb = MIN_BUCKETS;
 
 	if (limit == 0 || limit > UINT32_MAX / 2)
 		return NULL;
 	tr = calloc(1, sizeof(*tr));
 	if (!tr)
 		return NULL;
-	while (nb < limit)
-		nb <<= 1;
 	tr->buckets = calloc(nb, sizeof(*tr->buckets));
 	tr->chunks = calloc((limit + CHUNK_SIZE - 1) / CHUNK_SIZE, sizeof(*tr->chunks));
 	if (!tr->buckets || !tr->chunks) {
@@ -155,9 +158,38 @@ static uint32_t ent_alloc(struct track *tr)
 	return ++tr->fresh;
 }
 
+/* Double the bucket array when entries outnumber buckets (load factor 1). */
+static void maybe_grow(struct track *tr)
+{
+	uint32_t nb = tr->nbuckets * 2;
+	uint32_t *b;
+
+	if (tr->st.tracked < tr->nbuckets || nb < tr->nbuckets || nb / 2 > tr->limit)
+		return;
+	b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* longer chains, still correct */
+	free(tr->buckets);
+	tr->buckets = b;
+	tr->nbuckets = nb;
+	for (uint32_t idx = 1; idx <= tr->fresh; idx++) {
+		struct track_ent *e = ent_at(tr, idx);
+
+		if (e->state == ENT_FREE)
+			continue;
+		uint32_t h = bucket_of(tr, &e->key);
+
+		e->next = b[h];
+		b[h] = idx;
+	}
+}
+
 static struct track_ent *ent_insert(struct track *tr, const struct flow_ident *k, uint8_t state)
 {
-	uint32_t idx = ent_alloc(tr);
+	uint32_t idx;
+
+	maybe_grow(tr);
+	idx = ent_alloc(tr);
 
 	if (!idx) {
 		tr->st.full_refusals++;

@@ -38,8 +38,9 @@ struct agg_table;
 struct agg_table *agg_table_new(size_t key_max, size_t limit);
 void agg_table_free(struct agg_table *t);
 
-/* Find or create the row for key and make it the most recently updated.
- * When the table is full the least recently updated row is evicted first. */
+/* Find or create the row for key and record `now` (seconds) as its last
+ * update.  When the table is full, a row with the oldest last update is
+ * evicted first (least recently updated, at one-second resolution). */
 struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now);
 struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key);
 

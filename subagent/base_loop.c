@@ -38,22 +38,41 @@ struct loop {
 	int has_ext;
 	int stop;
 	uint64_t now;
+	struct loop_stats st;
 };
 
-static uint64_t mono_ms(void)
+static uint64_t mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t mono_ms(void)
+{
+	return mono_us() / 1000u;
+}
+
+static void note_duration(struct loop *lp, uint64_t start_us, int io, int timer)
+{
+	uint64_t d = mono_us() - start_us;
+
+	if (d > lp->st.slowest_us) {
+		lp->st.slowest_us = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+		lp->st.slowest_io = io;
+		lp->st.slowest_timer = timer;
+	}
 }
 
 struct loop *loop_new(void)
 {
 	struct loop *lp = calloc(1, sizeof(*lp));
 
-	if (lp)
+	if (lp) {
 		lp->now = mono_ms();
+		lp->st.slowest_io = lp->st.slowest_timer = -1;
+	}
 	return lp;
 }
 
@@ -164,7 +183,10 @@ static void run_timers(struct loop *lp)
 		if (!t->used || !t->armed || t->due > lp->now)
 			continue;
 		t->armed = 0; /* one-shot: the callback re-arms if periodic */
+		uint64_t start = mono_us();
+
 		t->fn(t->arg);
+		note_duration(lp, start, -1, i);
 	}
 }
 
@@ -194,14 +216,24 @@ int loop_run_once(struct loop *lp, int max_wait_ms)
 	for (int i = 0; rc > 0 && i < ours; i++) {
 		struct loop_io *io = &lp->io[owner[i]];
 
-		if (pfd[i].revents && io->used && io->fd == pfd[i].fd)
+		if (pfd[i].revents && io->used && io->fd == pfd[i].fd) {
+			uint64_t start = mono_us();
+
 			io->fn(io->arg, pfd[i].revents);
+			note_duration(lp, start, owner[i], -1);
+		}
 	}
 	if (lp->has_ext)
 		lp->ext.dispatch(lp->ext.arg, pfd + ours, n - ours);
 	loop_now_fresh(lp);
 	run_timers(lp);
+	lp->st.iterations++;
 	return 0;
+}
+
+void loop_get_stats(const struct loop *lp, struct loop_stats *st)
+{
+	*st = lp->st;
 }
 
 int loop_run(struct loop *lp)

@@ -42,6 +42,16 @@ int loop_timer_armed(const struct loop *lp, int h);
 
 void loop_set_ext(struct loop *lp, const struct loop_ext *ext);
 
+/* The longest single callback so far: a stall there delays everything else. */
+struct loop_stats {
+	uint64_t iterations;
+	uint32_t slowest_us;   /* longest callback, microseconds */
+	int slowest_io;        /* its io handle, or -1 */
+	int slowest_timer;     /* its timer handle, or -1 */
+};
+
+void loop_get_stats(const struct loop *lp, struct loop_stats *st);
+
 /* Monotonic milliseconds, refreshed once per iteration and on demand. */
 uint64_t loop_now(struct loop *lp);
 uint64_t loop_now_fresh(struct loop *lp);

@@ -8,6 +8,8 @@
  */
 #include "kern_ctsock.h"
 
+#include "kern_dumper.h"
+
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -28,17 +30,18 @@
 
 #define EV_BATCH 64
 #define EV_BUFSZ 4096
-#define DUMP_BUFSZ (256 * 1024)
+#define DUMP_RING 8192  /* rows in flight between the dump thread and us */
+#define DUMP_POP 256
 
 struct ctsock {
-	struct mnl_socket *ev, *dump;
+	struct mnl_socket *ev;
+	struct dumper *dumper;
 	struct ctsock_cfg cfg;
 	struct ctsock_sink sink;
 	struct ctsock_stats st;
 	uint32_t last_drops;  /* SK_MEMINFO_DROPS is a 32-bit kernel counter */
-	uint32_t dump_seq;
 	unsigned char *evbuf; /* EV_BATCH * EV_BUFSZ */
-	unsigned char *dumpbuf;
+	struct dump_item *items; /* DUMP_POP */
 	struct mmsghdr msgs[EV_BATCH];
 	struct iovec iov[EV_BATCH];
 };
@@ -119,17 +122,15 @@ struct ctsock *ctsock_open(const struct ctsock_cfg *cfg, const struct ctsock_sin
 	cs->cfg = *cfg;
 	cs->sink = *sink;
 	cs->evbuf = malloc((size_t)EV_BATCH * EV_BUFSZ);
-	cs->dumpbuf = malloc(DUMP_BUFSZ);
-	if (!cs->evbuf || !cs->dumpbuf)
+	cs->items = calloc(DUMP_POP, sizeof(*cs->items));
+	if (!cs->evbuf || !cs->items)
 		goto fail;
 	cs->ev = open_nl(NF_NETLINK_CONNTRACK_DESTROY);
 	if (!cs->ev || setup_event_socket(cs) < 0)
 		goto fail;
-	cs->dump = open_nl(0);
-	if (!cs->dump)
+	cs->dumper = dumper_new(DUMP_RING);
+	if (!cs->dumper)
 		goto fail;
-	/* dumps arrive in ~32 KiB skbs; a few MiB keeps the kernel busy between reads */
-	set_rcvbuf(mnl_socket_get_fd(cs->dump), 4u << 20);
 	return cs;
 fail:
 	e = errno;
@@ -142,12 +143,11 @@ void ctsock_close(struct ctsock *cs)
 {
 	if (!cs)
 		return;
+	dumper_free(cs->dumper);
 	if (cs->ev)
 		mnl_socket_close(cs->ev);
-	if (cs->dump)
-		mnl_socket_close(cs->dump);
 	free(cs->evbuf);
-	free(cs->dumpbuf);
+	free(cs->items);
 	free(cs);
 }
 
@@ -158,7 +158,7 @@ int ctsock_event_fd(const struct ctsock *cs)
 
 int ctsock_dump_fd(const struct ctsock *cs)
 {
-	return mnl_socket_get_fd(cs->dump);
+	return dumper_notify_fd(cs->dumper);
 }
 
 static void refresh_drops(struct ctsock *cs)
@@ -255,57 +255,15 @@ enum ctsock_rc ctsock_read_events(struct ctsock *cs, uint64_t deadline_ns)
 
 int ctsock_dump_start(struct ctsock *cs)
 {
-	char buf[256] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-
 	if (cs->st.dumping) {
 		errno = EBUSY;
 		return -1;
 	}
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++cs->dump_seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC; /* every family */
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	if (mnl_socket_sendto(cs->dump, nlh, nlh->nlmsg_len) < 0)
+	if (dumper_start(cs->dumper) < 0)
 		return -1;
 	cs->st.dumping = 1;
 	cs->st.dump_runs++;
 	return 0;
-}
-
-struct dump_walk {
-	struct ctsock *cs;
-	int finished, ok, err;
-};
-
-static int dump_item(void *arg, enum ct_item item, const struct ct_flow *f, int err)
-{
-	struct dump_walk *dw = arg;
-	struct ctsock *cs = dw->cs;
-
-	switch (item) {
-	case CT_ITEM_FLOW:
-		cs->st.dump_rows++;
-		cs->sink.dump_row(cs->sink.arg, f);
-		return 0;
-	case CT_ITEM_BAD:
-		count_reject(cs, err);
-		return 0;
-	case CT_ITEM_DONE:
-		dw->finished = dw->ok = 1;
-		return 1;
-	case CT_ITEM_ERROR:
-		dw->finished = 1;
-		dw->err = err;
-		return 1;
-	default:
-		return 0;
-	}
 }
 
 static void dump_finish(struct ctsock *cs, int ok, int err)
@@ -316,29 +274,39 @@ static void dump_finish(struct ctsock *cs, int ok, int err)
 	cs->sink.dump_done(cs->sink.arg, ok, err);
 }
 
+static void dump_dispatch(struct ctsock *cs, const struct dump_item *it)
+{
+	switch (it->kind) {
+	case DUMP_ROW:
+		cs->st.dump_rows++;
+		cs->sink.dump_row(cs->sink.arg, &it->flow);
+		break;
+	case DUMP_BAD:
+		count_reject(cs, it->err);
+		break;
+	case DUMP_DONE:
+		dump_finish(cs, 1, 0);
+		break;
+	default:
+		dump_finish(cs, 0, it->err);
+		break;
+	}
+}
+
+/*
+ * Apply rows the dump thread has parsed, in order, until the ring is empty
+ * or the deadline passes.  (A new dump starts only after this one's end has
+ * been dispatched, so one pop never mixes two dumps.)
+ */
 enum ctsock_rc ctsock_read_dump(struct ctsock *cs, uint64_t deadline_ns)
 {
-	int fd = mnl_socket_get_fd(cs->dump);
-	struct dump_walk dw = { cs, 0, 0, 0 };
-	const struct ct_walk_cb cb = { dump_item, &dw };
-
 	do {
-		ssize_t n = recv(fd, cs->dumpbuf, DUMP_BUFSZ, MSG_DONTWAIT);
+		size_t n = dumper_pop(cs->dumper, cs->items, DUMP_POP);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return CTSOCK_DRAINED;
-			if (cs->st.dumping)
-				dump_finish(cs, 0, errno);
-			return CTSOCK_ERROR;
-		}
-		if (!cs->st.dumping)
-			continue; /* leftovers of an abandoned dump */
-		ct_parse_walk(cs->dumpbuf, (size_t)n, &cb);
-		if (dw.finished) {
-			dump_finish(cs, dw.ok, dw.err);
+		if (n == 0)
 			return CTSOCK_DRAINED;
-		}
+		for (size_t i = 0; i < n; i++)
+			dump_dispatch(cs, &cs->items[i]);
 	} while (mono_ns() < deadline_ns);
 	return CTSOCK_MORE;
 }

@@ -106,6 +106,12 @@ static void put_collector(FILE *f, struct ctflowd *d)
 		U64(ts.counter_resets), U64(ts.ended_unobserved), U64(ts.late_destroys),
 		U64(ts.incarnations), U64(ts.duplicate_destroys), U64(ts.slices), U64(ts.sweeps),
 		U64(ts.no_counters));
+	struct loop_stats ls;
+
+	loop_get_stats(d->loop, &ls);
+	fprintf(f, "\"loop_iterations\":%llu,\"loop_slowest_us\":%u,\"loop_slowest_io\":%d,"
+		   "\"loop_slowest_timer\":%d,",
+		U64(ls.iterations), ls.slowest_us, ls.slowest_io, ls.slowest_timer);
 	fprintf(f, "\"acct\":%d,\"timestamp\":%d,\"events_mode\":%d,\"last_event\":%llu,"
 		   "\"started\":%llu},\n",
 		d->health.acct_on, d->health.tstamp_on, d->health.events_mode,

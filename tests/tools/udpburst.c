@@ -1,14 +1,16 @@
 /*
  * udpburst: many distinct UDP flows, fast, for burst and churn tests.
  *
- *   udpburst send DST PORT COUNT SRCBASE NADDR [RATE [SECONDS]]
+ *   udpburst send DST PORT COUNT SRCBASE NADDR [RATE [SECONDS [NPORTS]]]
  *       COUNT distinct flows (one 32-byte datagram each) to DST:PORT from
  *       NADDR source addresses starting at SRCBASE (picked per packet with
  *       IP_PKTINFO; the sender namespace needs "ip route add local
  *       SRCBASE/N dev lo") times as many sockets as needed.  With RATE,
  *       paced at RATE flows/s; with SECONDS, the tuple space is cycled for
  *       that long (sustained churn: an expired entry met again is destroyed
- *       by the lookup and a new one created).
+ *       by the lookup and a new one created).  With NPORTS, each socket's flows
+ *       go to destination port PORT + (socket index % NPORTS), so the flows
+ *       have NADDR * min(sockets, NPORTS) distinct (source, port) pairs.
  *   udpburst sink PORT SECONDS
  *       a socket that never reads, so the receiver sends no ICMP errors.
  *
@@ -38,7 +40,7 @@ static double now_s(void)
 struct burst {
 	struct sockaddr_in dst;
 	uint32_t srcbase;
-	long naddr, count, nsocks;
+	long naddr, count, nsocks, nports;
 	int socks[MAX_SOCKS];
 	double rate, seconds;
 };
@@ -66,7 +68,9 @@ static int send_batch(struct burst *b, long first, int n)
 	struct iovec iov[BATCH];
 	char cbuf[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
 	long sock = first / b->naddr;
+	struct sockaddr_in dst = b->dst;
 
+	dst.sin_port = htons((uint16_t)(ntohs(b->dst.sin_port) + sock % b->nports));
 	memset(msgs, 0, sizeof(msgs));
 	memset(cbuf, 0, sizeof(cbuf));
 	for (int i = 0; i < n; i++) {
@@ -77,8 +81,8 @@ static int send_batch(struct burst *b, long first, int n)
 
 		iov[i].iov_base = payload;
 		iov[i].iov_len = sizeof(payload);
-		mh->msg_name = &b->dst;
-		mh->msg_namelen = sizeof(b->dst);
+		mh->msg_name = &dst;
+		mh->msg_namelen = sizeof(dst);
 		mh->msg_iov = &iov[i];
 		mh->msg_iovlen = 1;
 		mh->msg_control = cbuf[i];
@@ -162,10 +166,10 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "sink") == 0)
 		return sink(argv[2], atof(argv[3]));
-	if (argc < 7 || argc > 9 || strcmp(argv[1], "send") != 0 ||
+	if (argc < 7 || argc > 10 || strcmp(argv[1], "send") != 0 ||
 	    inet_pton(AF_INET, argv[2], &b.dst.sin_addr) != 1 ||
 	    inet_pton(AF_INET, argv[5], &base) != 1) {
-		fprintf(stderr, "usage: udpburst send DST PORT COUNT SRCBASE NADDR [RATE [SECONDS]]\n"
+		fprintf(stderr, "usage: udpburst send DST PORT COUNT SRCBASE NADDR [RATE [SECONDS [NPORTS]]]\n"
 				"       udpburst sink PORT SECONDS\n");
 		return 2;
 	}
@@ -175,8 +179,9 @@ int main(int argc, char **argv)
 	b.srcbase = ntohl(base.s_addr);
 	b.naddr = atol(argv[6]);
 	b.rate = argc >= 8 ? atof(argv[7]) : 0;
-	b.seconds = argc == 9 ? atof(argv[8]) : 0;
-	if (b.count <= 0 || b.naddr <= 0 || open_socks(&b) < 0)
+	b.seconds = argc >= 9 ? atof(argv[8]) : 0;
+	b.nports = argc == 10 ? atol(argv[9]) : 1;
+	if (b.count <= 0 || b.naddr <= 0 || b.nports <= 0 || open_socks(&b) < 0)
 		return 2;
 	return run(&b);
 }

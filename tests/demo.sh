@@ -1,0 +1,65 @@
+#!/bin/bash
+# make demo: the whole pipeline on real traffic, in namespaces of its own.
+#
+# A client, a NAT router and a server (tests/lib/netns.sh).  ctflowd runs in
+# the router, where conntrack tracks; the client browses, resolves, pings and
+# downloads through it, over IPv4 and IPv6, partly through SNAT and DNAT.
+# The demo shows the kernel check, the tables while a long download runs, and
+# the tables once every flow has ended.  Everything is removed at the end.
+TEST_NAME=demo
+. "$(dirname "$0")/lib/netns.sh"
+cd "$TOP" && make -s all tools || exit 1
+show() { python3 "$TOP/tests/lib/show.py" "$@"; }
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+
+say "Setting up client, NAT router and server namespaces"
+topo_up
+cat >"$T/ctflowd.conf" <<EOF
+dump_interval = 2s
+dump_file = $T/tables.json
+[profile host]
+key = host
+[profile service]
+key = proto, port
+[profile pair]
+key = src, dst
+[profile wan]
+key = host
+addresses = translated
+EOF
+say "ctflowd --check-kernel (in the router namespace)"
+ip netns exec "$NS_R" "$CTFLOWD" --check-kernel
+ctflowd_start "$T/ctflowd.conf" || exit 1
+bg_in "$NS_S" /dev/null "$TOOLS/flowgen" tcp-server 80
+bg_in "$NS_S" /dev/null "$TOOLS/flowgen" tcp-server 443
+bg_in "$NS_S" /dev/null "$TOOLS/flowgen" udp-server 53
+sleep 0.3
+
+say "Traffic: a 4 MB upload paced over 8 s, web requests, DNS, ping, IPv6, NAT"
+ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.2.2 443 4000000 2000 500000 >/dev/null 2>&1 &
+DL=$!
+PIDS+=("$DL")
+for i in $(seq 1 10); do
+	ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.2.2 80 400 $((i * 15000))
+	ip netns exec "$NS_C" "$TOOLS/flowgen" udp-client 10.201.2.2 53 1 60
+done
+ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client fd01:2::2 80 500 250000
+ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.1.1 8080 300 64000
+ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.2.3 80 300 32000
+ip netns exec "$NS_C" ping -q -c 3 -i 0.2 10.201.2.2 >/dev/null
+ip netns exec "$NS_C" ping -q -c 2 -i 0.2 fd01:2::2 >/dev/null
+sleep 2.5
+tables "$T/tables.json"
+say "While the upload still runs (its bytes arrive in slices, one per dump):"
+show "$T/tables.json" service
+wait "$DL"
+say "Upload finished"
+ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
+sleep 1
+tables "$T/tables.json"
+say "After every flow has ended (kill -USR1 writes these tables as JSON):"
+show "$T/tables.json"
+say "The same numbers as JSON, for scripts ($(wc -c <"$T/tables.json") bytes); one row:"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d["profiles"][0]["entries"][0]))' "$T/tables.json"
+echo
