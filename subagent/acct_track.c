@@ -101,6 +101,19 @@ static uint32_t bucket_of(const struct track *tr, const struct flow_ident *k)
 	return (uint32_t)hash_bytes(&tr->hk, k, sizeof(*k)) & (tr->nbuckets - 1);
 }
 
+void track_prefetch(const struct track *tr, const struct ct_flow *f, int stage)
+{
+	struct flow_ident k;
+	const uint32_t *b;
+
+	ident_from_flow(f, &k);
+	b = &tr->buckets[bucket_of(tr, &k)];
+	if (stage == 0)
+		__builtin_prefetch(b);
+	else if (*b)
+		__builtin_prefetch(ent_at(tr, *b), 1);
+}
+
 #define MIN_BUCKETS 1024u
 
 struct track *track_new(size_t limit, const struct slice_sink *sink)
@@ -158,17 +171,12 @@ static uint32_t ent_alloc(struct track *tr)
 	return ++tr->fresh;
 }
 
-/* Double the bucket array when entries outnumber buckets (load factor 1). */
-static void maybe_grow(struct track *tr)
+static void rehash(struct track *tr, uint32_t nb)
 {
-	uint32_t nb = tr->nbuckets * 2;
-	uint32_t *b;
+	uint32_t *b = calloc(nb, sizeof(*b));
 
-	if (tr->st.tracked < tr->nbuckets || nb < tr->nbuckets || nb / 2 > tr->limit)
-		return;
-	b = calloc(nb, sizeof(*b));
 	if (!b)
-		return; /* longer chains, still correct */
+		return; /* keep the old array: longer chains, still correct */
 	free(tr->buckets);
 	tr->buckets = b;
 	tr->nbuckets = nb;
@@ -182,6 +190,28 @@ static void maybe_grow(struct track *tr)
 		e->next = b[h];
 		b[h] = idx;
 	}
+}
+
+/* Double the bucket array when entries outnumber buckets (load factor 1). */
+static void maybe_grow(struct track *tr)
+{
+	if (tr->st.tracked >= tr->nbuckets && tr->nbuckets < tr->limit)
+		rehash(tr, tr->nbuckets * 2);
+}
+
+/*
+ * Halve it again when a quarter full, e.g. after a dump's tombstones are
+ * gone: every DESTROY looks a bucket up, and a larger array than the table
+ * needs costs a cache miss per event.
+ */
+static void maybe_shrink(struct track *tr)
+{
+	uint32_t nb = tr->nbuckets;
+
+	while (nb > MIN_BUCKETS && tr->st.tracked < nb / 4)
+		nb /= 2;
+	if (nb != tr->nbuckets)
+		rehash(tr, nb);
 }
 
 static struct track_ent *ent_insert(struct track *tr, const struct flow_ident *k, uint8_t state)
@@ -502,6 +532,7 @@ int track_sweep(struct track *tr, size_t budget, uint64_t now_ns)
 		return 1;
 	tr->sweep_pending = 0;
 	tr->st.sweeps++;
+	maybe_shrink(tr);
 	return 0;
 }
 

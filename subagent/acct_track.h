@@ -80,6 +80,8 @@ struct track *track_new(size_t limit, const struct slice_sink *sink);
 void track_free(struct track *tr);
 
 void track_destroy(struct track *tr, const struct ct_flow *f, uint64_t now_ns);
+/* Prefetch (stage 0: bucket, 1: entry) what looking f up will touch. */
+void track_prefetch(const struct track *tr, const struct ct_flow *f, int stage);
 
 /* A dump cycle: begin, rows, end.  end(ok=0) abandons the cycle (no sweep). */
 void track_dump_begin(struct track *tr);

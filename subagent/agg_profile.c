@@ -103,6 +103,21 @@ static void apply_profile(struct agg_profile *p, const struct slice *s, uint32_t
 	row_count(r, s);
 }
 
+void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct agg_profile *p = &set->p[i];
+		struct agg_key k = { 0 };
+
+		agg_key_build(&p->spec, f, AGG_SIDE_SRC, &k);
+		agg_table_prefetch(p->tab, &k, stage);
+		if (p->spec.host) {
+			agg_key_build(&p->spec, f, AGG_SIDE_DST, &k);
+			agg_table_prefetch(p->tab, &k, stage);
+		}
+	}
+}
+
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now)
 {
 	for (size_t i = 0; i < set->n; i++)

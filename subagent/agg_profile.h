@@ -35,6 +35,8 @@ struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n);
 void agg_set_free(struct agg_set *set);
 
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);
+/* Prefetch (stage 0: buckets, 1: rows) what applying a slice of f will touch. */
+void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage);
 
 size_t agg_set_count(const struct agg_set *set);
 const struct agg_profile *agg_set_profile(const struct agg_set *set, size_t i);

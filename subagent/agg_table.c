@@ -84,6 +84,22 @@ static uint32_t find_idx(const struct agg_table *t, const struct agg_key *key)
 	return idx;
 }
 
+void agg_table_prefetch(const struct agg_table *t, const struct agg_key *key, int stage)
+{
+	const uint32_t *b = &t->buckets[bucket_of(t, key->b, key->len)];
+
+	if (stage == 0) {
+		__builtin_prefetch(b);
+		return;
+	}
+	if (*b) {
+		const char *r = (const char *)agg_table_row(t, *b);
+
+		__builtin_prefetch(r, 1);
+		__builtin_prefetch(r + t->stride - 1, 1); /* rows span two cache lines */
+	}
+}
+
 struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key)
 {
 	uint32_t idx = find_idx(t, key);

@@ -44,6 +44,13 @@ void agg_table_free(struct agg_table *t);
 struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now);
 struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key);
 
+/*
+ * Prefetch what a lookup of key will touch: stage 0 its bucket, stage 1
+ * (once the bucket is likely cached) the row it points to.  Called for a
+ * whole batch of events before processing it, so the cache misses overlap.
+ */
+void agg_table_prefetch(const struct agg_table *t, const struct agg_key *key, int stage);
+
 /* Iteration in arena order: idx = agg_table_next(t, 0) ... until 0. */
 uint32_t agg_table_next(const struct agg_table *t, uint32_t idx);
 struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx);

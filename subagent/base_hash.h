@@ -1,5 +1,5 @@
 /*
- * base_hash: keyed SipHash-1-3 for the hash tables.
+ * base_hash: a fast keyed hash for the hash tables.
  *
  * Aggregation keys (addresses, ports) are chosen by whoever sends traffic
  * through the box, so an unkeyed hash would let them pile every flow into one

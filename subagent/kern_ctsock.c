@@ -41,6 +41,8 @@ struct ctsock {
 	struct ctsock_stats st;
 	uint32_t last_drops;  /* SK_MEMINFO_DROPS is a 32-bit kernel counter */
 	unsigned char *evbuf; /* EV_BATCH * EV_BUFSZ */
+	struct ct_flow *batch;   /* EV_BATCH parsed events, handed over together */
+	size_t nbatch;
 	struct dump_item *items; /* DUMP_POP */
 	struct mmsghdr msgs[EV_BATCH];
 	struct iovec iov[EV_BATCH];
@@ -123,7 +125,8 @@ struct ctsock *ctsock_open(const struct ctsock_cfg *cfg, const struct ctsock_sin
 	cs->sink = *sink;
 	cs->evbuf = malloc((size_t)EV_BATCH * EV_BUFSZ);
 	cs->items = calloc(DUMP_POP, sizeof(*cs->items));
-	if (!cs->evbuf || !cs->items)
+	cs->batch = calloc(EV_BATCH, sizeof(*cs->batch));
+	if (!cs->evbuf || !cs->items || !cs->batch)
 		goto fail;
 	cs->ev = open_nl(NF_NETLINK_CONNTRACK_DESTROY);
 	if (!cs->ev || setup_event_socket(cs) < 0)
@@ -148,6 +151,7 @@ void ctsock_close(struct ctsock *cs)
 		mnl_socket_close(cs->ev);
 	free(cs->evbuf);
 	free(cs->items);
+	free(cs->batch);
 	free(cs);
 }
 
@@ -196,13 +200,22 @@ static void count_reject(struct ctsock *cs, int err)
 		cs->st.reject_reason[err]++;
 }
 
+static void flush_batch(struct ctsock *cs)
+{
+	if (cs->nbatch)
+		cs->sink.events(cs->sink.arg, cs->batch, cs->nbatch);
+	cs->nbatch = 0;
+}
+
 static int event_item(void *arg, enum ct_item item, const struct ct_flow *f, int err)
 {
 	struct ctsock *cs = arg;
 
 	if (item == CT_ITEM_FLOW && f->kind == CT_MSG_FLOW_DESTROY) {
 		cs->st.events++;
-		cs->sink.event(cs->sink.arg, f);
+		if (cs->nbatch == EV_BATCH)
+			flush_batch(cs);
+		cs->batch[cs->nbatch++] = *f;
 	} else if (item == CT_ITEM_BAD) {
 		count_reject(cs, err);
 	} else if (item == CT_ITEM_FLOW) {
@@ -247,6 +260,7 @@ enum ctsock_rc ctsock_read_events(struct ctsock *cs, uint64_t deadline_ns)
 			}
 			ct_parse_walk(cs->iov[i].iov_base, cs->msgs[i].msg_len, &cb);
 		}
+		flush_batch(cs);
 		if (n < EV_BATCH)
 			return CTSOCK_DRAINED;
 	} while (mono_ns() < deadline_ns);

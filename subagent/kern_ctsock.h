@@ -26,7 +26,9 @@ struct ctsock_cfg {
 };
 
 struct ctsock_sink {
-	void (*event)(void *arg, const struct ct_flow *f);
+	/* DESTROY events, in arrival order, a batch (up to one recvmmsg) at a time,
+	 * so the owner can prefetch what the whole batch will touch */
+	void (*events)(void *arg, const struct ct_flow *flows, size_t n);
 	void (*dump_row)(void *arg, const struct ct_flow *f);
 	/* ok = 1 when NLMSG_DONE arrived; 0 on error (err = errno). */
 	void (*dump_done)(void *arg, int ok, int err);
