@@ -88,30 +88,3 @@ void log_warn(const char *fmt, ...)
 	log_vemit(LOG_LVL_WARN, err, fmt, ap);
 	va_end(ap);
 }
-
-void log_warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_LVL_WARN, NULL, fmt, ap);
-	va_end(ap);
-}
-
-void log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_LVL_INFO, NULL, fmt, ap);
-	va_end(ap);
-}
-
-void log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_LVL_DEBUG, NULL, fmt, ap);
-	va_end(ap);
-}

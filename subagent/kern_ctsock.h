@@ -1,5 +1,5 @@
 /*
- * kern_ctsock: the two ctnetlink sockets.
+ * kern_ctsock: what ctflowd receives from ctnetlink, events and dumps.
  *
  * The event socket is subscribed to DESTROY only and read with recvmmsg in
  * batches.  An overrun (ENOBUFS) is an event: it is counted, the receive
@@ -7,9 +7,10 @@
  * dump.  The exact number of lost events comes from SO_MEMINFO drops, since
  * ENOBUFS only marks episodes.
  *
- * The dump socket runs plain IPCTNL_MSG_CT_GET dumps (never the get-and-zero
- * variant, which would corrupt every other consumer's counters), read
- * incrementally so that a million-entry table never blocks the loop.
+ * Dumps are plain IPCTNL_MSG_CT_GET (never the get-and-zero variant, which
+ * would corrupt every other consumer's counters), run by kern_dumper's thread
+ * and applied here, a bounded number of rows per call, so that a
+ * million-entry table never blocks the loop.
  */
 #ifndef CTFLOWD_KERN_CTSOCK_H
 #define CTFLOWD_KERN_CTSOCK_H
