@@ -21,9 +21,13 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) $(WARN) $(if $(WERROR
 LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread $(LDLIBS)
 
 CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
-       acct_track agg_key agg_table agg_profile out_json
+       acct_track agg_key agg_order agg_table agg_profile out_json snmp_index
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
-UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop
+# The SNMP layer: the only objects that include net-snmp headers.
+SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top
+SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
+SNMP_LIBS = -lnetsnmpagent -lnetsnmp
+UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TOOLS = flowgen nlcapture udpburst ctlisten
 TOOL_BINS = $(TOOLS:%=build/tools/%)
@@ -37,8 +41,8 @@ endif
 .PHONY: all check demo bench tools unit-bin clean deps fuzz-bin
 all: $(DAEMON)
 
-$(DAEMON): $(CORE_OBJS) $(BUILD)/main.o
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+$(DAEMON): $(CORE_OBJS) $(SNMP_OBJS) $(BUILD)/main.o
+	$(CC) $(SAN) -o $@ $^ $(SNMP_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/%.o: subagent/%.c subagent/*.h | $(BUILD)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -59,8 +63,9 @@ build/tools/%: tests/tools/%.c
 		$(LDLIBS_ALL) -lpthread
 
 # libFuzzer targets: clang only.
-FUZZ_SRCS = kern_ctparse base_conf agg_key agg_profile agg_table acct_track base_hash base_log
-fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf
+FUZZ_SRCS = kern_ctparse base_conf agg_key agg_order agg_profile agg_table acct_track base_hash base_log \
+            snmp_index
+fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS:%=subagent/%.c)
 	@mkdir -p build/fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isubagent \

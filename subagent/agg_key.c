@@ -18,6 +18,14 @@ static const uint8_t field_len[AGG_NFIELDS] = {
 	[AGG_PROTO] = 1, [AGG_PORT] = 2, [AGG_ZONE] = 2, [AGG_MARK] = 4,
 };
 
+int agg_key_cmp(const struct agg_key *a, const struct agg_key *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->b, b->b, n);
+
+	return c ? c : (int)a->len - (int)b->len;
+}
+
 const char *agg_field_name(enum agg_field f)
 {
 	return (unsigned)f < AGG_NFIELDS ? field_names[f] : "?";
@@ -210,33 +218,58 @@ static uint16_t service_port(const struct ct_flow *f, int view)
 	return view == AGG_VIEW_TRANSLATED ? f->tuple[CT_REPLY].sport : o->dport;
 }
 
+/* Bit set of the fields a spec uses. */
+static unsigned spec_fields(const struct agg_keyspec *ks)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < ks->nfields; i++)
+		m |= 1u << ks->f[i].field;
+	return m;
+}
+
+static const struct agg_field_spec *spec_field(const struct agg_keyspec *ks, int field)
+{
+	for (unsigned i = 0; i < ks->nfields; i++)
+		if (ks->f[i].field == field)
+			return &ks->f[i];
+	return NULL;
+}
+
+/*
+ * Fields are laid out in one canonical order whatever order the spec lists
+ * them in: family, first address (src or host), second address (dst),
+ * proto, port, zone, mark.  That is the order of the SNMP index, so keys
+ * compared as bytes sort exactly like their index OIDs.
+ */
 void agg_key_build(const struct agg_keyspec *ks, const struct ct_flow *f, enum agg_side side,
 		   struct agg_key *key)
 {
 	const struct ct_tuple *o = &f->tuple[CT_ORIG], *r = &f->tuple[CT_REPLY];
 	int xl = ks->view == AGG_VIEW_TRANSLATED;
 	const union ct_addr *src = xl ? &r->dst : &o->src, *dst = xl ? &r->src : &o->dst;
-	size_t alen = f->family == AF_INET6 ? 16 : 4;
 	int v6 = f->family == AF_INET6;
+	size_t alen = v6 ? 16 : 4;
+	unsigned m = spec_fields(ks);
+	const struct agg_field_spec *fs;
 	uint8_t *p = key->b;
 
 	if (ks->has_addr)
 		*p++ = v6 ? 2 : 1;
-	for (unsigned i = 0; i < ks->nfields; i++) {
-		const struct agg_field_spec *fs = &ks->f[i];
-		unsigned plen = v6 ? fs->plen6 : fs->plen4;
-
-		switch (fs->field) {
-		case AGG_SRC: p = put_addr(p, src, alen, plen); break;
-		case AGG_DST: p = put_addr(p, dst, alen, plen); break;
-		case AGG_HOST: p = put_addr(p, side == AGG_SIDE_SRC ? src : dst, alen, plen); break;
-		case AGG_PROTO: *p++ = o->proto; break;
-		case AGG_PORT: p = put_be(p, service_port(f, ks->view), 2); break;
-		case AGG_ZONE: p = put_be(p, f->zone, 2); break;
-		case AGG_MARK: p = put_be(p, f->mark, 4); break;
-		default: break;
-		}
-	}
+	if ((fs = spec_field(ks, AGG_HOST)) != NULL)
+		p = put_addr(p, side == AGG_SIDE_SRC ? src : dst, alen, v6 ? fs->plen6 : fs->plen4);
+	if ((fs = spec_field(ks, AGG_SRC)) != NULL)
+		p = put_addr(p, src, alen, v6 ? fs->plen6 : fs->plen4);
+	if ((fs = spec_field(ks, AGG_DST)) != NULL)
+		p = put_addr(p, dst, alen, v6 ? fs->plen6 : fs->plen4);
+	if (m & (1u << AGG_PROTO))
+		*p++ = o->proto;
+	if (m & (1u << AGG_PORT))
+		p = put_be(p, service_port(f, ks->view), 2);
+	if (m & (1u << AGG_ZONE))
+		p = put_be(p, f->zone, 2);
+	if (m & (1u << AGG_MARK))
+		p = put_be(p, f->mark, 4);
 	key->len = (uint8_t)(p - key->b);
 }
 
@@ -249,11 +282,33 @@ static uint32_t get_be(const uint8_t *p, unsigned n)
 	return v;
 }
 
+static const uint8_t *take_addr(const uint8_t *p, const uint8_t *end, size_t alen,
+				const struct agg_field_spec *fs, struct agg_key_fields *out, int slot)
+{
+	if (!p || (size_t)(end - p) < alen)
+		return NULL;
+	memcpy(out->addr[slot].b, p, alen);
+	out->plen[slot] = out->family == 2 ? fs->plen6 : fs->plen4;
+	out->has_addr[slot] = 1;
+	return p + alen;
+}
+
+static const uint8_t *take_be(const uint8_t *p, const uint8_t *end, unsigned n, uint32_t *v)
+{
+	if (!p || (size_t)(end - p) < n)
+		return NULL;
+	*v = get_be(p, n);
+	return p + n;
+}
+
 int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
 		   struct agg_key_fields *out)
 {
 	const uint8_t *p = key->b, *end = key->b + key->len;
+	unsigned m = spec_fields(ks);
+	const struct agg_field_spec *fs;
 	size_t alen = 0;
+	uint32_t v;
 
 	memset(out, 0, sizeof(*out));
 	if (ks->has_addr) {
@@ -262,25 +317,17 @@ int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
 		out->family = *p++;
 		alen = out->family == 2 ? 16 : 4;
 	}
-	for (unsigned i = 0; i < ks->nfields; i++) {
-		const struct agg_field_spec *fs = &ks->f[i];
-		size_t n = is_addr_field(fs->field) ? alen : field_len[fs->field];
-		int slot = fs->field == AGG_DST ? 1 : 0;
-
-		if ((size_t)(end - p) < n)
-			return -1;
-		switch (fs->field) {
-		case AGG_SRC: case AGG_DST: case AGG_HOST:
-			memcpy(out->addr[slot].b, p, n);
-			out->plen[slot] = out->family == 2 ? fs->plen6 : fs->plen4;
-			break;
-		case AGG_PROTO: out->proto = *p; break;
-		case AGG_PORT: out->port = (uint16_t)get_be(p, 2); break;
-		case AGG_ZONE: out->zone = (uint16_t)get_be(p, 2); break;
-		case AGG_MARK: out->mark = get_be(p, 4); break;
-		default: break;
-		}
-		p += n;
-	}
+	if ((fs = spec_field(ks, AGG_HOST)) != NULL || (fs = spec_field(ks, AGG_SRC)) != NULL)
+		p = take_addr(p, end, alen, fs, out, 0);
+	if ((fs = spec_field(ks, AGG_DST)) != NULL)
+		p = take_addr(p, end, alen, fs, out, 1);
+	if ((m & (1u << AGG_PROTO)) && (p = take_be(p, end, 1, &v)) != NULL)
+		out->proto = (uint8_t)v;
+	if ((m & (1u << AGG_PORT)) && (p = take_be(p, end, 2, &v)) != NULL)
+		out->port = (uint16_t)v;
+	if ((m & (1u << AGG_ZONE)) && (p = take_be(p, end, 2, &v)) != NULL)
+		out->zone = (uint16_t)v;
+	if ((m & (1u << AGG_MARK)) && (p = take_be(p, end, 4, &v)) != NULL)
+		out->mark = v;
 	return p == end ? 0 : -1;
 }

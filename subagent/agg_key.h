@@ -3,7 +3,8 @@
  *
  * A key spec is a list of fields (src, dst, host, proto, port, zone, mark),
  * addresses with optional IPv4 and IPv6 prefix lengths.  A key is the fields'
- * values encoded big-endian, one after the other, preceded by the address
+ * values encoded big-endian in a canonical order (first address = src or
+ * host, second = dst, then proto, port, zone, mark), preceded by the address
  * family (1 = IPv4, 2 = IPv6, as InetAddressType) when the spec has an
  * address, so comparing keys as bytes orders them the way their SNMP index
  * will.  "host" makes a flow count for each of its two endpoints.
@@ -72,6 +73,7 @@ void agg_key_build(const struct agg_keyspec *ks, const struct ct_flow *f, enum a
 struct agg_key_fields {
 	uint8_t family;         /* 0 (no address), 1 = IPv4, 2 = IPv6 */
 	union ct_addr addr[2];  /* [0] src or host, [1] dst */
+	uint8_t has_addr[2];
 	uint8_t plen[2];
 	uint8_t proto;
 	uint16_t port, zone;
@@ -80,6 +82,9 @@ struct agg_key_fields {
 
 int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
 		   struct agg_key_fields *out);
+
+/* Key order: bytes, then length (shorter first); the order of SNMP indexes. */
+int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
 
 const char *agg_field_name(enum agg_field f);
 

@@ -24,8 +24,10 @@ struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n)
 		memcpy(p->name, defs[i].name, sizeof(p->name));
 		p->spec = defs[i].spec;
 		p->tab = agg_table_new(agg_keyspec_maxlen(&p->spec), defs[i].rows);
+		p->top_size = defs[i].top;
+		p->top = calloc(p->top_size ? p->top_size : 1, sizeof(*p->top));
 		set->n = i + 1;
-		if (!p->tab) {
+		if (!p->tab || !p->top) {
 			agg_set_free(set);
 			return NULL;
 		}
@@ -37,8 +39,10 @@ void agg_set_free(struct agg_set *set)
 {
 	if (!set)
 		return;
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; i < set->n; i++) {
 		agg_table_free(set->p[i].tab);
+		free(set->p[i].top);
+	}
 	free(set);
 }
 
@@ -124,6 +128,17 @@ void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now)
 		apply_profile(&set->p[i], s, now);
 }
 
+void agg_set_rank(struct agg_set *set, uint32_t now)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct agg_profile *p = &set->p[i];
+
+		p->ntop = agg_table_rank(p->tab, p->top, p->top_size);
+		p->top_window = p->top_time ? now - p->top_time : 0;
+		p->top_time = now;
+	}
+}
+
 size_t agg_default_profiles(struct agg_profile_def *defs, size_t max)
 {
 	static const struct {
@@ -142,6 +157,7 @@ size_t agg_default_profiles(struct agg_profile_def *defs, size_t max)
 		snprintf(defs[n].name, sizeof(defs[n].name), "%s", dflt[i].name);
 		if (agg_keyspec_parse(dflt[i].key, &defs[n].spec, err, sizeof(err)) < 0)
 			continue;
+		defs[n].top = 10;
 		defs[n++].rows = dflt[i].rows;
 	}
 	return n;

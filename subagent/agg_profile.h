@@ -17,16 +17,23 @@
 
 #define AGG_NAME_MAX 32
 
+#define AGG_TOP_MAX 1000
+
 struct agg_profile_def {
 	char name[AGG_NAME_MAX + 1];
 	struct agg_keyspec spec;
 	size_t rows;
+	size_t top;          /* rows ranked by agg_set_rank() */
 };
 
 struct agg_profile {
 	char name[AGG_NAME_MAX + 1];
 	struct agg_keyspec spec;
 	struct agg_table *tab;
+	struct agg_rank *top; /* the last ranking, top_size slots */
+	size_t top_size, ntop;
+	uint32_t top_time;   /* realtime seconds of the last ranking */
+	uint32_t top_window; /* seconds it covered */
 };
 
 struct agg_set;
@@ -35,6 +42,8 @@ struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n);
 void agg_set_free(struct agg_set *set);
 
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);
+/* Re-rank every profile's rows by their growth since the last ranking. */
+void agg_set_rank(struct agg_set *set, uint32_t now);
 /* Prefetch (stage 0: buckets, 1: rows) what applying a slice of f will touch. */
 void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_order.h"
 #include "base_hash.h"
 
 struct agg_table {
@@ -19,6 +20,8 @@ struct agg_table {
 	uint32_t *buckets;
 	uint32_t nbuckets;
 	uint32_t lru_head, lru_tail; /* head = most recently updated */
+	struct agg_order *order;
+	uint64_t *baseline;          /* per row: octets at the last ranking */
 	struct hash_key hk;
 	struct agg_table_stats st;
 };
@@ -46,7 +49,9 @@ struct agg_table *agg_table_new(size_t key_max, size_t limit)
 	/* calloc'd pages are only backed once rows are written to them */
 	t->arena = calloc(limit, t->stride);
 	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->arena || !t->buckets) {
+	t->baseline = calloc(limit + 1, sizeof(*t->baseline));
+	t->order = agg_order_new((uint32_t)limit);
+	if (!t->arena || !t->buckets || !t->baseline || !t->order) {
 		agg_table_free(t);
 		return NULL;
 	}
@@ -62,7 +67,24 @@ void agg_table_free(struct agg_table *t)
 		return;
 	free(t->arena);
 	free(t->buckets);
+	free(t->baseline);
+	agg_order_free(t->order);
 	free(t);
+}
+
+static int row_key_cmp(const struct agg_row *a, const struct agg_row *b)
+{
+	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	int c = memcmp(a->key, b->key, n);
+
+	return c ? c : (int)a->keylen - (int)b->keylen;
+}
+
+static int order_cmp(void *ctx, uint32_t a, uint32_t b)
+{
+	const struct agg_table *t = ctx;
+
+	return row_key_cmp(agg_table_row(t, a), agg_table_row(t, b));
 }
 
 static uint32_t bucket_of(const struct agg_table *t, const uint8_t *key, size_t len)
@@ -98,6 +120,11 @@ void agg_table_prefetch(const struct agg_table *t, const struct agg_key *key, in
 		__builtin_prefetch(r, 1);
 		__builtin_prefetch(r + t->stride - 1, 1); /* rows span two cache lines */
 	}
+}
+
+uint32_t agg_table_lookup(const struct agg_table *t, const struct agg_key *key)
+{
+	return find_idx(t, key);
 }
 
 struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key)
@@ -157,6 +184,7 @@ static uint32_t take_slot(struct agg_table *t)
 
 	lru_unlink(t, victim);
 	hash_unlink(t, victim);
+	agg_order_remove(t->order, victim, order_cmp, t); /* while its key is intact */
 	t->st.evictions++;
 	return victim;
 }
@@ -192,6 +220,8 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 	r->hnext = t->buckets[b];
 	t->buckets[b] = idx;
 	lru_push_head(t, idx);
+	agg_order_insert(t->order, idx, order_cmp, t);
+	t->baseline[idx] = 0;
 	t->st.inserts++;
 	return r;
 }
@@ -213,5 +243,100 @@ void agg_row_key(const struct agg_row *r, struct agg_key *key)
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st)
 {
 	*st = t->st;
-	st->bytes_used = (uint64_t)t->fresh * t->stride + (uint64_t)t->nbuckets * sizeof(uint32_t);
+	st->bytes_used = (uint64_t)t->fresh * (t->stride + sizeof(*t->baseline)) +
+			 agg_order_bytes(t->order, t->fresh) +
+			 (uint64_t)t->nbuckets * sizeof(uint32_t);
+}
+
+uint32_t agg_table_first_ordered(const struct agg_table *t)
+{
+	return agg_order_first(t->order);
+}
+
+struct seek_ctx {
+	const struct agg_table *t;
+	int (*probe)(void *ctx, const struct agg_row *r);
+	void *ctx;
+};
+
+static int seek_probe(void *arg, uint32_t row)
+{
+	struct seek_ctx *sc = arg;
+
+	return sc->probe(sc->ctx, agg_table_row(sc->t, row));
+}
+
+uint32_t agg_table_seek(const struct agg_table *t,
+			int (*probe)(void *ctx, const struct agg_row *r), void *ctx)
+{
+	struct seek_ctx sc = { t, probe, ctx };
+
+	return agg_order_seek(t->order, seek_probe, &sc);
+}
+
+/* out[0..n) is a min-heap on octets while ranking. */
+static void heap_down(struct agg_rank *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && h[l].octets < h[m].octets)
+			m = l;
+		if (r < n && h[r].octets < h[m].octets)
+			m = r;
+		if (m == i)
+			return;
+		struct agg_rank tmp = h[i];
+
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+static void heap_up(struct agg_rank *h, size_t i)
+{
+	while (i > 0 && h[(i - 1) / 2].octets > h[i].octets) {
+		struct agg_rank tmp = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = tmp;
+		i = (i - 1) / 2;
+	}
+}
+
+static int rank_desc(const void *a, const void *b)
+{
+	const struct agg_rank *x = a, *y = b;
+
+	if (x->octets != y->octets)
+		return x->octets > y->octets ? -1 : 1;
+	return agg_key_cmp(&x->key, &y->key);
+}
+
+size_t agg_table_rank(struct agg_table *t, struct agg_rank *out, size_t n)
+{
+	size_t k = 0;
+
+	for (uint32_t idx = agg_table_next(t, 0); idx; idx = agg_table_next(t, idx)) {
+		const struct agg_row *r = agg_table_row(t, idx);
+		uint64_t total = r->bytes[0] + r->bytes[1];
+		uint64_t grew = total - t->baseline[idx];
+
+		t->baseline[idx] = total;
+		if (grew == 0 || n == 0 || (k == n && grew <= out[0].octets))
+			continue;
+		struct agg_rank e = { idx, grew, { 0, { 0 } } };
+
+		agg_row_key(r, &e.key);
+		if (k < n) {
+			out[k] = e;
+			heap_up(out, k++);
+		} else {
+			out[0] = e;
+			heap_down(out, k, 0);
+		}
+	}
+	qsort(out, k, sizeof(*out), rank_desc);
+	return k;
 }

@@ -4,8 +4,10 @@
  * Rows live in one arena with a stride fitted to the profile's longest key
  * and are addressed by stable 1-based indexes until evicted.  A keyed hash
  * finds them; an LRU list ordered by last update picks the victim when the
- * table is full.  The table knows nothing of flows or OIDs: it stores keys
- * and counters.
+ * table is full; an ordered index (agg_order) keeps them in key order for
+ * walks; a per-row baseline of octets lets agg_table_rank() find the rows
+ * that grew most since the last ranking.  The table knows nothing of flows
+ * or OIDs: it stores keys and counters.
  */
 #ifndef CTFLOWD_AGG_TABLE_H
 #define CTFLOWD_AGG_TABLE_H
@@ -43,6 +45,8 @@ void agg_table_free(struct agg_table *t);
  * evicted first (least recently updated, at one-second resolution). */
 struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now);
 struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key);
+/* The row number of key, or 0. */
+uint32_t agg_table_lookup(const struct agg_table *t, const struct agg_key *key);
 
 /*
  * Prefetch what a lookup of key will touch: stage 0 its bucket, stage 1
@@ -57,5 +61,30 @@ struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx);
 void agg_row_key(const struct agg_row *r, struct agg_key *key);
 
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st);
+
+/* The row with the smallest key, or 0. */
+uint32_t agg_table_first_ordered(const struct agg_table *t);
+/*
+ * The row with the smallest key for which probe() > 0 (probe compares a row
+ * with the point searched for: <0 before, 0 at, >0 after), or 0.  O(log n)
+ * probes.  With a probe that returns >0 for rows after a given key, this is
+ * the key's successor.
+ */
+uint32_t agg_table_seek(const struct agg_table *t,
+			int (*probe)(void *ctx, const struct agg_row *r), void *ctx);
+
+/* One ranked row: octets (both directions) it gained in the window. */
+struct agg_rank {
+	uint32_t row;
+	uint64_t octets;
+	struct agg_key key;
+};
+
+/*
+ * Rank the rows by octets gained since the previous call (or since their
+ * creation), keep the n largest in out[] in descending order and start a new
+ * window.  Rows that did not grow are left out.  Returns how many were kept.
+ */
+size_t agg_table_rank(struct agg_table *t, struct agg_rank *out, size_t n);
 
 #endif

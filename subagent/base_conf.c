@@ -18,7 +18,9 @@
 
 #define LINE_MAX_LEN 1024
 
-enum val_type { V_SIZE, V_COUNT, V_DURATION_MS, V_BOOL, V_PATH, V_LOGLEVEL, V_KEYSPEC, V_VIEW };
+enum val_type {
+	V_SIZE, V_COUNT, V_DURATION_MS, V_BOOL, V_PATH, V_LOGLEVEL, V_KEYSPEC, V_VIEW, V_STRING, V_OID,
+};
 
 struct key_def {
 	const char *name;
@@ -31,6 +33,7 @@ struct key_def {
 struct profile_parse {
 	struct agg_profile_def def;
 	uint64_t rows;
+	uint64_t top;
 	uint64_t view;
 	int has_key;
 	int line;
@@ -65,12 +68,18 @@ static const struct key_def global_keys[] = {
 	{ "dump_file", V_PATH, 0, 0, GOFF(dump_file) },
 	{ "pid_file", V_PATH, 0, 0, GOFF(pid_file) },
 	{ "log_level", V_LOGLEVEL, 0, 0, GOFF(log_level) },
+	{ "snmp", V_BOOL, 0, 1, GOFF(snmp) },
+	{ "agentx_socket", V_STRING, 0, 0, GOFF(agentx_socket) },
+	{ "agentx_ping", V_DURATION_MS, 1000, 3600000, GOFF(agentx_ping_ms) },
+	{ "snmp_root", V_OID, 0, 0, GOFF(snmp_root) },
+	{ "top_interval", V_DURATION_MS, 1000, 86400000, GOFF(top_interval_ms) },
 };
 
 static const struct key_def profile_keys[] = {
 	{ "key", V_KEYSPEC, 0, 0, POFF(def.spec) },
 	{ "rows", V_COUNT, 1, 1ULL << 30, POFF(rows) },
 	{ "addresses", V_VIEW, 0, 0, POFF(view) },
+	{ "top", V_COUNT, 0, AGG_TOP_MAX, POFF(top) },
 };
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -86,6 +95,13 @@ void conf_defaults(struct conf *c)
 	c->loop_budget_ms = 5;
 	snprintf(c->dump_file, sizeof(c->dump_file), "/run/ctflowd/tables.json");
 	c->log_level = LOG_LVL_INFO;
+	c->snmp = 1;
+	c->agentx_ping_ms = 5000;
+	c->top_interval_ms = 60000;
+	static const uint32_t root[] = { 1, 3, 6, 1, 4, 1, 32473 };
+
+	memcpy(c->snmp_root, root, sizeof(root));
+	c->snmp_root_len = sizeof(root) / sizeof(root[0]);
 	c->nprofiles = agg_default_profiles(c->profiles, CONF_MAX_PROFILES);
 }
 
@@ -201,6 +217,34 @@ static int store_number(struct parser *ps, const struct key_def *k, void *base, 
 	return 0;
 }
 
+/* "1.3.6.1.4.1.32473" (a leading dot is fine) into conf->snmp_root. */
+static int store_oid(struct parser *ps, const struct key_def *k, const char *v)
+{
+	struct conf *c = ps->c;
+	const char *p = *v == '.' ? v + 1 : v;
+	size_t n = 0;
+
+	while (*p) {
+		uint64_t x = 0;
+
+		if (!isdigit((unsigned char)*p) || n == sizeof(c->snmp_root) / sizeof(c->snmp_root[0]))
+			return fail(ps, "%s: '%s' is not an OID of at most 32 numbers like 1.3.6.1.4.1.32473",
+				    k->name, v);
+		while (isdigit((unsigned char)*p) && x <= UINT32_MAX)
+			x = x * 10 + (uint64_t)(*p++ - '0');
+		if (x > UINT32_MAX || (*p && *p != '.') || (*p == '.' && !p[1]))
+			return fail(ps, "%s: '%s' is not an OID of at most 32 numbers like 1.3.6.1.4.1.32473",
+				    k->name, v);
+		c->snmp_root[n++] = (uint32_t)x;
+		if (*p == '.')
+			p++;
+	}
+	if (n < 2)
+		return fail(ps, "%s: '%s' is too short for an OID", k->name, v);
+	c->snmp_root_len = n;
+	return 0;
+}
+
 static int store_value(struct parser *ps, const struct key_def *k, void *base, const char *v)
 {
 	char *dst = (char *)base + k->offset;
@@ -214,6 +258,13 @@ static int store_value(struct parser *ps, const struct key_def *k, void *base, c
 			return fail(ps, "%s: path too long", k->name);
 		memcpy(dst, v, strlen(v) + 1);
 		return 0;
+	case V_STRING:
+		if (strlen(v) >= 256)
+			return fail(ps, "%s: longer than 255 characters", k->name);
+		memcpy(dst, v, strlen(v) + 1);
+		return 0;
+	case V_OID:
+		return store_oid(ps, k, v);
 	case V_LOGLEVEL: {
 		enum log_level lvl;
 
@@ -260,7 +311,7 @@ static int set_key(struct parser *ps, const char *key, const char *val)
 		return store_value(ps, &keys[i], base, val);
 	}
 	if (ps->prof)
-		return fail(ps, "unknown key '%s' in [profile %s] (expected key, rows, addresses)", key,
+		return fail(ps, "unknown key '%s' in [profile %s] (expected key, rows, addresses, top)", key,
 			    ps->prof->def.name);
 	return fail(ps, "unknown key '%s'", key);
 }
@@ -290,6 +341,7 @@ static int finish_profile(struct parser *ps)
 	}
 	p->def.spec.view = (uint8_t)p->view;
 	p->def.rows = p->rows;
+	p->def.top = p->top;
 	return 0;
 }
 
@@ -318,6 +370,7 @@ static int begin_section(struct parser *ps, char *s)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->def.name, sizeof(p->def.name), "%.32s", name); /* valid_name: <= 32 */
 	p->rows = 65536;
+	p->top = 10;
 	p->line = ps->line;
 	ps->prof = p;
 	ps->seen_prof = 0;

@@ -30,6 +30,12 @@ struct conf {
 	char dump_file[PATH_MAX];   /* JSON tables on SIGUSR1 */
 	char pid_file[PATH_MAX];
 	enum log_level log_level;
+	int snmp;                   /* run the AgentX subagent */
+	char agentx_socket[256];    /* "" = net-snmp's default */
+	uint32_t agentx_ping_ms;
+	uint32_t snmp_root[32];     /* CTFLOW-MIB's root OID */
+	size_t snmp_root_len;
+	uint32_t top_interval_ms;
 	size_t nprofiles;
 	struct agg_profile_def profiles[CONF_MAX_PROFILES];
 };

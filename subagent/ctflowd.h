@@ -25,6 +25,8 @@ struct ctf_health {
 	int events_mode;          /* nf_conntrack_events, -1 = unknown */
 };
 
+struct snmp_agent;
+
 struct ctflowd {
 	struct conf conf;
 	int foreground;
@@ -32,10 +34,11 @@ struct ctflowd {
 	struct ctsock *cs;
 	struct track *track;
 	struct agg_set *agg;
+	struct snmp_agent *snmp;
 	struct ctf_health health;
 	int sigfd;
 	int h_events, h_dump, h_sig;
-	int t_dump, t_work;
+	int t_dump, t_work, t_top;
 	int resync_wanted;
 	int drained_since_done;   /* event queue seen empty after the last dump ended */
 	uint64_t json_generation;

@@ -24,6 +24,7 @@
 #include "base_log.h"
 #include "kern_check.h"
 #include "out_json.h"
+#include "snmp_agent.h"
 
 #define DEFAULT_CONF "/etc/ctflowd/ctflowd.conf"
 #define SWEEP_BUDGET 65536
@@ -209,6 +210,15 @@ static void on_dump_timer(void *arg)
 		loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms);
 }
 
+/* Re-rank every profile's top talkers over the window just ended. */
+static void on_top_timer(void *arg)
+{
+	struct ctflowd *d = arg;
+
+	agg_set_rank(d->agg, (uint32_t)time(NULL));
+	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
+}
+
 static void write_tables(struct ctflowd *d)
 {
 	if (!d->conf.dump_file[0])
@@ -284,8 +294,12 @@ static int setup_loop(struct ctflowd *d)
 	d->h_sig = loop_io_add(d->loop, d->sigfd, POLLIN, on_signal, d);
 	d->t_dump = loop_timer_add(d->loop, on_dump_timer, d);
 	d->t_work = loop_timer_add(d->loop, on_work, d);
-	if (d->h_events < 0 || d->h_dump < 0 || d->h_sig < 0 || d->t_dump < 0 || d->t_work < 0)
+	d->t_top = loop_timer_add(d->loop, on_top_timer, d);
+	if (d->h_events < 0 || d->h_dump < 0 || d->h_sig < 0 || d->t_dump < 0 || d->t_work < 0 ||
+	    d->t_top < 0)
 		return -1;
+	agg_set_rank(d->agg, (uint32_t)time(NULL)); /* opens the first window */
+	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
 	/* first dump at once: flows that began before we started get tracked */
 	loop_timer_arm(d->loop, d->t_dump, 0);
 	return 0;
@@ -293,6 +307,7 @@ static int setup_loop(struct ctflowd *d)
 
 static void teardown(struct ctflowd *d)
 {
+	snmp_agent_stop(d->snmp);
 	ctsock_close(d->cs);
 	track_free(d->track);
 	agg_set_free(d->agg);
@@ -443,6 +458,8 @@ int main(int argc, char **argv)
 	refresh_kernel_state(d);
 	rc = 1;
 	if (setup_signals(d) == 0 && setup_core(d) == 0 && setup_loop(d) == 0) {
+		if (d->conf.snmp && !(d->snmp = snmp_agent_start(d)))
+			log_warnx("continuing without the SNMP subagent");
 		write_pid_file(d->conf.pid_file);
 		log_info("ctflowd %s started: %zu profiles, dump every %u ms", CTFLOWD_VERSION,
 			 d->conf.nprofiles, d->conf.dump_interval_ms);

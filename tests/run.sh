@@ -84,6 +84,9 @@ if step build-fuzzers make -s fuzz-bin; then
 		-rss_limit_mb=1024 -print_final_stats=1 build/fuzz/corpus-ctparse
 	step fuzz-conf build/fuzz/fuzz_conf -max_total_time="${FUZZ_SECONDS:-30}" \
 		-rss_limit_mb=1024 -print_final_stats=1 build/fuzz/corpus-conf
+	mkdir -p build/fuzz/corpus-snmpidx
+	step fuzz-snmpidx build/fuzz/fuzz_snmpidx -max_total_time="${FUZZ_SECONDS:-30}" \
+		-rss_limit_mb=1024 -print_final_stats=1 build/fuzz/corpus-snmpidx
 fi
 integ
 

@@ -216,6 +216,64 @@ wait_events() { # wait_events N JSONFILE [SECONDS]
 	return 1
 }
 
+# ---- a private snmpd: own config, 127.0.0.1 port, AgentX socket and
+# persistent directory in the test's temp dir; never the system one.
+SNMP_PORT=${SNMP_PORT:-$((20000 + $$ % 20000))}
+SNMP_AGENT=udp:127.0.0.1:$SNMP_PORT
+MIBDIRS=+$TOP/mibs:$(cd "$TOP/.." && pwd)/shared/mibs
+export SNMP_PERSISTENT_DIR=$T/snmp-persist MIBS=
+mkdir -p "$T/snmp-persist"
+
+# snmpd_start [EXTRA-CONFIG-LINES]: writes $T/snmpd.conf, starts snmpd, sets SNMPD_PID.
+snmpd_start() {
+	cat >"$T/snmpd.conf" <<-EOF
+	agentaddress $SNMP_AGENT
+	master agentx
+	agentXSocket unix:$T/agentx
+	agentXPerms 0600 0700
+	agentXTimeout 3
+	agentXRetries 1
+	rocommunity public 127.0.0.1
+	${1:-}
+	EOF
+	/usr/sbin/snmpd -f -Lf "$T/snmpd.log" -C -c "$T/snmpd.conf" -p "$T/snmpd.pid" -I -smux \
+		>/dev/null 2>&1 &
+	SNMPD_PID=$!
+	PIDS+=("$SNMPD_PID")
+	local i
+	for i in $(seq 1 50); do
+		[ -S "$T/agentx" ] && return 0
+		sleep 0.1
+	done
+	fail "snmpd did not start: $(tail -n 5 "$T/snmpd.log")"
+	return 1
+}
+
+snmpd_stop() {
+	kill "$SNMPD_PID" 2>/dev/null
+	wait "$SNMPD_PID" 2>/dev/null
+}
+
+# Net-SNMP tools against the private snmpd, names resolved with CTFLOW-MIB.
+snmp() { # snmp TOOL ARGS...
+	local tool=$1; shift
+	"$tool" -v2c -c public -M "$MIBDIRS" -m CTFLOW-MIB -t 3 -r 1 "$@"
+}
+snmpn() { # numeric output, no MIB
+	local tool=$1; shift
+	"$tool" -v2c -c public -t 3 -r 1 -On "$@"
+}
+
+# Wait until the subagent's objects answer.
+wait_subagent() { # wait_subagent [SECONDS]
+	local i
+	for i in $(seq 1 $((${1:-20} * 5))); do
+		snmp snmpget -Oqv "$SNMP_AGENT" CTFLOW-MIB::ctflowVersion.0 2>/dev/null | grep -q '^"\?[0-9]' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 finish() {
 	[ "$FAILS" -eq 0 ] && exit 0 || exit 1
 }

@@ -336,6 +336,138 @@ static void zone_and_mark_are_key_fields(void)
 	agg_set_free(set);
 }
 
+/* ---- ordered index and ranking ---- */
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+
+static uint32_t rnd32(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)rng_state;
+}
+
+static void random_key(struct agg_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->len = (uint8_t)(1 + rnd32() % 6); /* short keys: plenty of shared prefixes */
+	for (unsigned i = 0; i < k->len; i++)
+		k->b[i] = (uint8_t)(rnd32() % 4);
+}
+
+static int key_qsort(const void *a, const void *b)
+{
+	return agg_key_cmp(a, b);
+}
+
+static int after_key(void *ctx, const struct agg_row *r)
+{
+	struct agg_key k;
+
+	agg_row_key(r, &k);
+	return agg_key_cmp(&k, ctx) > 0 ? 1 : -1;
+}
+
+/* The keys in the table, sorted: the reference the ordered walk must match. */
+static size_t sorted_keys(const struct agg_table *t, struct agg_key *out)
+{
+	size_t n = 0;
+
+	for (uint32_t i = agg_table_next(t, 0); i; i = agg_table_next(t, i))
+		agg_row_key(agg_table_row(t, i), &out[n++]);
+	qsort(out, n, sizeof(*out), key_qsort);
+	return n;
+}
+
+static void ordered_walk_matches_sorted_keys_through_evictions(void)
+{
+	enum { LIMIT = 3000 };
+	struct agg_table *t = agg_table_new(8, LIMIT);
+	static struct agg_key ref[LIMIT], k;
+	int bad = 0;
+
+	for (uint32_t i = 0; i < 30000; i++) {
+		random_key(&k);
+		agg_table_upsert(t, &k, i / 10);
+	}
+	size_t n = sorted_keys(t, ref), walked = 0;
+	uint32_t idx = agg_table_first_ordered(t);
+
+	while (idx && walked < n + 1) {
+		agg_row_key(agg_table_row(t, idx), &k);
+		if (agg_key_cmp(&k, &ref[walked]) != 0)
+			bad++;
+		walked++;
+		idx = agg_table_seek(t, after_key, &k);
+	}
+	CHECK_EQ_U(walked, n);
+	CHECK_EQ_U(bad, 0);
+	agg_table_free(t);
+}
+
+static void seek_finds_the_successor_of_any_point(void)
+{
+	enum { LIMIT = 2000 };
+	struct agg_table *t = agg_table_new(8, LIMIT);
+	static struct agg_key ref[LIMIT];
+	struct agg_key k, probe;
+	int bad = 0;
+
+	for (uint32_t i = 0; i < 5000; i++) {
+		random_key(&k);
+		agg_table_upsert(t, &k, i);
+	}
+	size_t n = sorted_keys(t, ref);
+
+	for (int q = 0; q < 5000; q++) {
+		random_key(&probe);
+		uint32_t idx = agg_table_seek(t, after_key, &probe);
+		size_t j = 0;
+
+		while (j < n && agg_key_cmp(&ref[j], &probe) <= 0)
+			j++;
+		if (j == n) {
+			bad += idx != 0;
+			continue;
+		}
+		if (!idx) {
+			bad++;
+			continue;
+		}
+		agg_row_key(agg_table_row(t, idx), &k);
+		bad += agg_key_cmp(&k, &ref[j]) != 0;
+	}
+	CHECK_EQ_U(bad, 0);
+	agg_table_free(t);
+}
+
+static void ranking_orders_rows_by_growth_in_the_window(void)
+{
+	struct agg_table *t = agg_table_new(4, 100);
+	struct agg_rank top[3];
+	struct agg_key k = { 4, { 0 } };
+
+	for (int i = 1; i <= 10; i++) {
+		k.b[3] = (uint8_t)i;
+		struct agg_row *r = agg_table_upsert(t, &k, 1);
+
+		r->bytes[0] = (uint64_t)i * 100;
+		r->bytes[1] = (uint64_t)i;
+	}
+	CHECK_EQ_U(agg_table_rank(t, top, 3), 3);
+	CHECK_EQ_U(top[0].octets, 1010);
+	CHECK_EQ_U(top[0].key.b[3], 10);
+	CHECK_EQ_U(top[2].key.b[3], 8);
+	CHECK_EQ_U(agg_table_rank(t, top, 3), 0); /* nothing grew since */
+	k.b[3] = 2;
+	agg_table_upsert(t, &k, 2)->bytes[0] += 5000;
+	CHECK_EQ_U(agg_table_rank(t, top, 3), 1);
+	CHECK_EQ_U(top[0].octets, 5000);
+	CHECK_EQ_U(top[0].key.b[3], 2);
+	agg_table_free(t);
+}
+
 int main(void)
 {
 	RUN(keyspec_parses_and_formats);
@@ -349,5 +481,8 @@ int main(void)
 	RUN(hundred_thousand_rows_all_findable);
 	RUN(rows_fit_in_128_bytes);
 	RUN(zone_and_mark_are_key_fields);
+	RUN(ordered_walk_matches_sorted_keys_through_evictions);
+	RUN(seek_finds_the_successor_of_any_point);
+	RUN(ranking_orders_rows_by_growth_in_the_window);
 	TAP_DONE();
 }

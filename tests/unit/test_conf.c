@@ -48,10 +48,16 @@ static void every_key_is_typed(void)
 		"dump_file = /tmp/x.json\n"
 		"pid_file = /run/ctflowd.pid\n"
 		"log_level = debug\n"
+		"snmp = no\n"
+		"agentx_socket = tcp:localhost:705\n"
+		"agentx_ping = 10s\n"
+		"snmp_root = .1.3.6.1.4.1.99999.5\n"
+		"top_interval = 30s\n"
 		"\n"
 		"[profile subnets]\n"
 		"key = src/24/64, dst/24/64\n"
 		"rows = 1000\n"
+		"top = 25\n"
 		"[profile nat]\n"
 		"key = host\n"
 		"addresses = translated\n";
@@ -69,6 +75,15 @@ static void every_key_is_typed(void)
 	CHECK(strcmp(c.dump_file, "/tmp/x.json") == 0);
 	CHECK(strcmp(c.pid_file, "/run/ctflowd.pid") == 0);
 	CHECK_EQ_U(c.log_level, LOG_LVL_DEBUG);
+	CHECK_EQ_U(c.snmp, 0);
+	CHECK(strcmp(c.agentx_socket, "tcp:localhost:705") == 0);
+	CHECK_EQ_U(c.agentx_ping_ms, 10000);
+	CHECK_EQ_U(c.snmp_root_len, 8);
+	CHECK_EQ_U(c.snmp_root[6], 99999);
+	CHECK_EQ_U(c.snmp_root[7], 5);
+	CHECK_EQ_U(c.top_interval_ms, 30000);
+	CHECK_EQ_U(c.profiles[0].top, 25);
+	CHECK_EQ_U(c.profiles[1].top, 10);
 	CHECK_EQ_U(c.nprofiles, 2); /* named profiles replace the defaults */
 	CHECK(strcmp(c.profiles[0].name, "subnets") == 0);
 	CHECK_EQ_U(c.profiles[0].rows, 1000);
@@ -106,6 +121,12 @@ static void errors_name_file_line_and_reason(void)
 		{ "[profile a]\nkey = host\nrows = 0\n", "t.conf:3: rows: 0 is out of range" },
 		{ "rcvbuf = 256M\nrcvbuf_max = 128M\n", "t.conf: rcvbuf_max (134217728) is smaller than rcvbuf" },
 		{ "max_tracked_flows = 99999999999999999999999\n", "t.conf:1: max_tracked_flows: '99999999999999999999999' is not a whole number" },
+		{ "snmp_root = 1.3.six\n", "t.conf:1: snmp_root: '1.3.six' is not an OID" },
+		{ "snmp_root = 1.3.\n", "t.conf:1: snmp_root: '1.3.' is not an OID" },
+		{ "snmp_root = 1.3.6.1.4.1.4294967296\n", "t.conf:1: snmp_root: '1.3.6.1.4.1.4294967296' is not an OID" },
+		{ "snmp_root = 1\n", "t.conf:1: snmp_root: '1' is too short" },
+		{ "agentx_ping = 0\n", "t.conf:1: agentx_ping: 0 is out of range" },
+		{ "[profile a]\nkey = host\ntop = 5000\n", "t.conf:3: top: 5000 is out of range 0..1000" },
 	};
 	struct conf c;
 	char err[512];

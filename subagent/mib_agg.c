@@ -1,0 +1,149 @@
+/*
+ * mib_agg: ctflowAggTable, the aggregate rows of every profile.
+ *
+ * GET decodes the request's index exactly (snmp_index) and looks the key up
+ * in the profile's hash: O(1).  GETNEXT descends the profile's ordered index
+ * comparing the request's index with each visited row's index, encoded on
+ * the spot: O(log n) steps of at most 43 sub-ids.  Since keys sort like
+ * their indexes, no per-row OID copy is kept.
+ */
+#include "mib_ctflow.h"
+
+#include "snmp_index.h"
+
+enum {
+	A_FLOWS_STARTED = CTFLOW_AGG_FIRST_COLUMN, A_FLOWS_ENDED, A_FWD_PACKETS, A_FWD_OCTETS,
+	A_REV_PACKETS, A_REV_OCTETS, A_FIRST_SEEN, A_LAST_UPDATE, A_CREATED, A_OCTETS,
+};
+
+size_t mib_agg_index(const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key,
+		     oid *out)
+{
+	size_t n = aggidx_encode(&p->spec, key, out + 1);
+
+	out[0] = profile_no;
+	return n ? n + 1 : 0;
+}
+
+static void fill_row(const struct agg_profile *p, uint32_t profile_no, uint32_t idx,
+		     struct mib_row *row)
+{
+	struct agg_key key;
+
+	agg_row_key(agg_table_row(p->tab, idx), &key);
+	row->a = profile_no;
+	row->b = idx;
+	row->idxlen = mib_agg_index(p, profile_no, &key, row->idx);
+}
+
+struct after {
+	const struct agg_profile *p;
+	const oid *idx; /* the request's index after the profile number */
+	size_t len;
+};
+
+/* >0 when the row's index sorts after the request's. */
+static int row_after(void *ctx, const struct agg_row *r)
+{
+	const struct after *a = ctx;
+	struct agg_key key;
+	subid_t enc[AGGIDX_MAX];
+	size_t n;
+
+	agg_row_key(r, &key);
+	n = aggidx_encode(&a->p->spec, &key, enc);
+	return subid_cmp(enc, n, a->idx, a->len) > 0 ? 1 : -1;
+}
+
+static int find_exact(struct ctflowd *d, const oid *idx, size_t len, struct mib_row *row)
+{
+	size_t nprof = agg_set_count(d->agg);
+	struct agg_key key;
+	uint32_t r;
+
+	if (len < 1 || idx[0] < 1 || idx[0] > nprof)
+		return 0;
+	const struct agg_profile *p = agg_set_profile(d->agg, idx[0] - 1);
+
+	if (aggidx_decode(&p->spec, idx + 1, len - 1, &key) < 0)
+		return 0;
+	r = agg_table_lookup(p->tab, &key);
+	if (!r)
+		return 0;
+	fill_row(p, (uint32_t)idx[0], r, row);
+	return 1;
+}
+
+static int find_next(struct ctflowd *d, const oid *idx, size_t len, struct mib_row *row)
+{
+	size_t nprof = agg_set_count(d->agg);
+	size_t pn = len && idx[0] ? idx[0] : 1;
+	uint32_t r = 0;
+
+	if (pn > nprof)
+		return 0;
+	if (len > 1 && idx[0]) {
+		/* inside profile pn: the successor of the rest of the index */
+		const struct agg_profile *p = agg_set_profile(d->agg, pn - 1);
+		struct after a = { p, idx + 1, len - 1 };
+
+		r = agg_table_seek(p->tab, row_after, &a);
+		if (r) {
+			fill_row(p, (uint32_t)pn, r, row);
+			return 1;
+		}
+		pn++;
+	}
+	for (; pn <= nprof; pn++) {
+		const struct agg_profile *p = agg_set_profile(d->agg, pn - 1);
+
+		r = agg_table_first_ordered(p->tab);
+		if (r) {
+			fill_row(p, (uint32_t)pn, r, row);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int agg_find(const struct mib_table *t, const oid *idx, size_t len, int next,
+		    struct mib_row *row)
+{
+	return next ? find_next(t->ctx, idx, len, row) : find_exact(t->ctx, idx, len, row);
+}
+
+static int agg_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+		     netsnmp_variable_list *vb)
+{
+	struct ctflowd *d = t->ctx;
+	const struct agg_profile *p = agg_set_profile(d->agg, row->a - 1);
+	const struct agg_row *r = agg_table_row(p->tab, row->b);
+
+	switch (col) {
+	case A_FLOWS_STARTED: mib_set_counter64(vb, r->flows_started); break;
+	case A_FLOWS_ENDED: mib_set_counter64(vb, r->flows_ended); break;
+	case A_FWD_PACKETS: mib_set_counter64(vb, r->pkts[0]); break;
+	case A_FWD_OCTETS: mib_set_counter64(vb, r->bytes[0]); break;
+	case A_REV_PACKETS: mib_set_counter64(vb, r->pkts[1]); break;
+	case A_REV_OCTETS: mib_set_counter64(vb, r->bytes[1]); break;
+	case A_FIRST_SEEN: mib_set_datetime(vb, (time_t)r->first); break;
+	case A_LAST_UPDATE: mib_set_datetime(vb, (time_t)r->last); break;
+	case A_CREATED: mib_set_datetime(vb, (time_t)r->created); break;
+	case A_OCTETS: mib_set_counter64(vb, r->bytes[0] + r->bytes[1]); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+void mib_agg_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len)
+{
+	static const oid sub[] = { 1, 3 };
+
+	t->name = "ctflowAggTable";
+	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
+	t->min_col = A_FLOWS_STARTED;
+	t->max_col = A_OCTETS;
+	t->ctx = d;
+	t->find = agg_find;
+	t->value = agg_value;
+}

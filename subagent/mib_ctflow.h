@@ -1,0 +1,28 @@
+/*
+ * mib_ctflow: CTFLOW-MIB's objects, one init function per group; each
+ * fills a mib_table (or mib_scalars) that snmp_agent registers.  OIDs are
+ * relative to the configured root (enterprises.32473 by default):
+ *   root.1.1  ctflowCollector      scalars       mib_collector.c
+ *   root.1.2  ctflowProfileTable                 mib_profile.c
+ *   root.1.3  ctflowAggTable                     mib_agg.c
+ *   root.1.4  ctflowTopTable                     mib_top.c
+ */
+#ifndef CTFLOWD_MIB_CTFLOW_H
+#define CTFLOWD_MIB_CTFLOW_H
+
+#include "ctflowd.h"
+#include "mib_table.h"
+
+/* First readable column of ctflowAggTable: the RowPointer target of the top table. */
+#define CTFLOW_AGG_FIRST_COLUMN 12
+
+void mib_collector_init(struct mib_scalars *s, struct ctflowd *d, const oid *root, size_t len);
+void mib_profile_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
+void mib_agg_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
+void mib_top_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
+
+/* The index of a row of ctflowAggTable (profile number, then the key); 0 on error. */
+size_t mib_agg_index(const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key,
+		     oid *out);
+
+#endif
