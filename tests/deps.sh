@@ -4,6 +4,7 @@
 set -u
 PKGS=(
 	build-essential pkg-config libmnl-dev        # build
+	libsnmp-dev snmpd snmp snmptrapd smitools    # AgentX subagent, its tests, smilint
 	clang libclang-rt-14-dev                     # clang build, sanitizers, libFuzzer
 	valgrind cppcheck                            # checks
 	iproute2 nftables conntrack iputils-ping     # namespaces and real conntrack

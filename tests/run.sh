@@ -69,6 +69,12 @@ fi
 
 step build-gcc-werror make -s -j"$JOBS" WERROR=1 all unit-bin tools
 step build-clang-werror make -s -j"$JOBS" BUILD=build/clang CC=clang WERROR=1 all unit-bin
+# CTFLOW-MIB must be clean at smilint's strictest useful level (base modules
+# from ../shared/mibs) and load in net-snmp's own parser.
+step smilint-ctflow-mib sh -c 'out=$(SMIPATH=../shared/mibs smilint -l 6 -s mibs/CTFLOW-MIB 2>&1);
+	echo "$out"; [ -z "$out" ]'
+step mib-loads-in-net-snmp sh -c 'SNMP_PERSISTENT_DIR="$(pwd)/build/snmp-persist" MIBS= snmptranslate \
+	-M +mibs:../shared/mibs -m CTFLOW-MIB -On CTFLOW-MIB::ctflowAggOctets | grep -qx ".1.3.6.1.4.1.32473.1.3.1.21"'
 step cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	--std=c11 --inline-suppr -D__GNUC__ -D_GNU_SOURCE -Isubagent subagent tests/unit tests/tools
 units build/gcc ""

@@ -98,4 +98,30 @@ snmpget -v3 -l authPriv -u ctadmin -a SHA -A ctflowd-auth-1 -x AES -X ctflowd-pr
 check "an SNMPv3 authPriv user reads CTFLOW-MIB" grep -q "Counter64: $n" "$T/v3.txt"
 snmpget -v2c -c limited -t 3 -r 1 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" >"$T/limited.txt" 2>&1
 check "a community without the view does not" grep -q "No Such Object" "$T/limited.txt"
+
+# conf/snmpd.conf.example as shipped, with only its paths, port, socket owner
+# and management network adapted to this test: ctflowd reconnects to it and
+# both its v2c community and its SNMPv3 user see CTFLOW-MIB.
+snmpd_stop
+{
+	echo "agentaddress $SNMP_AGENT"
+	sed -e "s|/var/agentx/master|$T/agentx|" -e "s|Debian-snmp ctflowd|0 0|" \
+		-e "s|192.0.2.0/24|127.0.0.1|" "$TOP/conf/snmpd.conf.example"
+} >"$T/example.conf"
+snmpd_start_file "$T/example.conf" || exit 1
+check "conf/snmpd.conf.example parses without errors" sh -c "! grep -E 'Error|Warning|identify' '$T/snmpd.log'"
+ok=0
+for i in $(seq 1 50); do
+	snmpget -v2c -c change-this-community -t 1 -r 0 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" 2>/dev/null |
+		grep -q Counter64 && ok=1 && break
+	sleep 0.2
+done
+[ $ok = 1 ] && pass "conf/snmpd.conf.example: its v2c community reads CTFLOW-MIB" ||
+	fail "conf/snmpd.conf.example: no CTFLOW-MIB through its community: $(tail -n 3 "$T/snmpd.log")"
+snmpget -v3 -l authPriv -u nms -a SHA -A change-this-auth-pass -x AES -X change-this-priv-pass \
+	-t 3 -r 1 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" ".1.3.6.1.2.1.1.3.0" >"$T/ex-v3.txt" 2>&1
+check "conf/snmpd.conf.example: its SNMPv3 user reads CTFLOW-MIB and sysUpTime" \
+	sh -c "grep -q Counter64 '$T/ex-v3.txt' && grep -q Timeticks '$T/ex-v3.txt'"
+snmpget -v1 -c change-this-community -t 1 -r 0 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" >"$T/ex-v1.txt" 2>&1
+check "conf/snmpd.conf.example: SNMPv1 is refused" sh -c "! grep -q Counter64 '$T/ex-v1.txt'"
 finish

@@ -1,13 +1,17 @@
 #!/bin/bash
 # The daemon under valgrind through a real workload: events, dumps with
-# growth, an overrun with resync and unobserved closes, LRU eviction,
+# growth, an overrun with resync and unobserved closes, LRU eviction, the
+# AgentX subagent answering a full walk and the malformed-index sweep,
 # SIGUSR1 and SIGTERM.  Any memory error or definite leak fails the test.
 TEST_NAME=valgrind
 . "$(dirname "$0")/../lib/netns.sh"
 
 pair_up
+snmpd_start || exit 1
 cat >"$T/c.conf" <<EOF
 dump_file = $T/t.json
+agentx_socket = $T/agentx
+top_interval = 1s
 dump_interval = 1s
 rcvbuf = 64K
 rcvbuf_max = 128K
@@ -30,6 +34,11 @@ sleep 1.5
 ip netns exec "$NS_B" conntrack -F >/dev/null 2>&1
 sleep 1.5
 check "tables written under valgrind" tables "$T/t.json"
+check "the subagent answers under valgrind" wait_subagent 30
+snmpn snmpbulkwalk -Oe -Ot -t 10 "$SNMP_AGENT" .1.3.6.1.4.1.32473 >"$T/walk.txt" 2>&1
+note "walked $(grep -c . "$T/walk.txt") objects"
+TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/mibcheck.py" sweep 1.3.6.1.4.1.32473 "$SNMP_AGENT" \
+	"$T/walk.txt" || FAILS=$((FAILS + 1))
 kill "$CTF_PID"
 wait "$CTF_PID"
 rc=$?

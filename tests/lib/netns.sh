@@ -236,7 +236,12 @@ snmpd_start() {
 	rocommunity public 127.0.0.1
 	${1:-}
 	EOF
-	/usr/sbin/snmpd -f -Lf "$T/snmpd.log" -C -c "$T/snmpd.conf" -p "$T/snmpd.pid" -I -smux \
+	snmpd_start_file "$T/snmpd.conf"
+}
+
+# snmpd_start_file CONF: start snmpd on a complete configuration file.
+snmpd_start_file() {
+	/usr/sbin/snmpd -f -Lf "$T/snmpd.log" -C -c "$1" -p "$T/snmpd.pid" -I -smux \
 		>/dev/null 2>&1 &
 	SNMPD_PID=$!
 	PIDS+=("$SNMPD_PID")
