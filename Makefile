@@ -55,7 +55,13 @@ unit-bin: $(UNIT_BINS)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_OBJS) $(LDLIBS_ALL)
 
-tools: $(TOOL_BINS)
+tools: $(TOOL_BINS) build/tools/iter_subagent
+
+# The table_iterator baseline of make bench.
+build/tools/iter_subagent: bench/iter_subagent.c
+	@mkdir -p build/tools
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -o $@ $< \
+		$(SNMP_LIBS)
 
 build/tools/%: tests/tools/%.c
 	@mkdir -p build/tools

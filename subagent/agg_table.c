@@ -243,8 +243,9 @@ void agg_row_key(const struct agg_row *r, struct agg_key *key)
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st)
 {
 	*st = t->st;
-	st->bytes_used = (uint64_t)t->fresh * (t->stride + sizeof(*t->baseline)) +
-			 agg_order_bytes(t->order, t->fresh) +
+	st->index_bytes = (uint64_t)t->fresh * sizeof(*t->baseline) +
+			  agg_order_bytes(t->order, t->fresh);
+	st->bytes_used = (uint64_t)t->fresh * t->stride + st->index_bytes +
 			 (uint64_t)t->nbuckets * sizeof(uint32_t);
 }
 

@@ -32,7 +32,8 @@ struct agg_row {
 
 struct agg_table_stats {
 	uint64_t rows, limit, inserts, evictions, bytes_used;
-	uint32_t row_bytes; /* stride: bytes per row including its key */
+	uint64_t index_bytes; /* of bytes_used: ordered index and ranking baselines */
+	uint32_t row_bytes;   /* stride: bytes per row including its key */
 };
 
 struct agg_table;

@@ -252,8 +252,12 @@ static int store_value(struct parser *ps, const struct key_def *k, void *base, c
 
 	switch (k->type) {
 	case V_PATH:
+		if (strcmp(v, "none") == 0) {
+			dst[0] = '\0';
+			return 0;
+		}
 		if (v[0] != '/')
-			return fail(ps, "%s: '%s' is not an absolute path", k->name, v);
+			return fail(ps, "%s: '%s' is not an absolute path (or none)", k->name, v);
 		if (strlen(v) >= PATH_MAX)
 			return fail(ps, "%s: path too long", k->name);
 		memcpy(dst, v, strlen(v) + 1);

@@ -71,10 +71,10 @@ static void put_profile(FILE *f, const struct agg_profile *p)
 	agg_keyspec_format(&p->spec, key, sizeof(key));
 	fprintf(f, "{\"name\":\"%s\",\"key\":\"%s\",\"addresses\":\"%s\",\"rows\":%llu,"
 		   "\"row_limit\":%llu,\"inserts\":%llu,\"evictions\":%llu,\"row_bytes\":%u,"
-		   "\"bytes_used\":%llu,\"entries\":[",
+		   "\"bytes_used\":%llu,\"index_bytes\":%llu,\"entries\":[",
 		p->name, key, p->spec.view == AGG_VIEW_TRANSLATED ? "translated" : "original",
 		U64(st.rows), U64(st.limit), U64(st.inserts), U64(st.evictions), st.row_bytes,
-		U64(st.bytes_used));
+		U64(st.bytes_used), U64(st.index_bytes));
 	for (uint32_t i = agg_table_next(p->tab, 0); i; i = agg_table_next(p->tab, i)) {
 		fputs(sep, f);
 		put_row(f, p, agg_table_row(p->tab, i));

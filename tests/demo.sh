@@ -4,8 +4,10 @@
 # A client, a NAT router and a server (tests/lib/netns.sh).  ctflowd runs in
 # the router, where conntrack tracks; the client browses, resolves, pings and
 # downloads through it, over IPv4 and IPv6, partly through SNAT and DNAT.
-# The demo shows the kernel check, the tables while a long download runs, and
-# the tables once every flow has ended.  Everything is removed at the end.
+# The demo shows the kernel check, the tables while a long upload runs, the
+# tables once every flow has ended, and what an NMS sees: the same tables
+# through a private snmpd, with the net-snmp tools.  Everything it creates
+# is removed at the end.
 TEST_NAME=demo
 . "$(dirname "$0")/lib/netns.sh"
 cd "$TOP" && make -s all tools || exit 1
@@ -13,11 +15,14 @@ show() { python3 "$TOP/tests/lib/show.py" "$@"; }
 if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
 say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 
-say "Setting up client, NAT router and server namespaces"
+say "Setting up client, NAT router and server namespaces, and a private snmpd"
 topo_up
+snmpd_start || exit 1
 cat >"$T/ctflowd.conf" <<EOF
 dump_interval = 2s
 dump_file = $T/tables.json
+agentx_socket = $T/agentx
+top_interval = 3s
 [profile host]
 key = host
 [profile service]
@@ -49,10 +54,15 @@ ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.1.1 8080 300 64000
 ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.2.3 80 300 32000
 ip netns exec "$NS_C" ping -q -c 3 -i 0.2 10.201.2.2 >/dev/null
 ip netns exec "$NS_C" ping -q -c 2 -i 0.2 fd01:2::2 >/dev/null
-sleep 2.5
+sleep 3.5
 tables "$T/tables.json"
 say "While the upload still runs (its bytes arrive in slices, one per dump):"
 show "$T/tables.json" service
+wait_subagent 20 || echo "(the subagent did not register)"
+S="-v2c -c public -M $MIBDIRS -m CTFLOW-MIB $SNMP_AGENT"
+say "Top talkers of the last 3 s, per profile: snmpwalk $S CTFLOW-MIB::ctflowTopOctets"
+snmpwalk $S CTFLOW-MIB::ctflowTopOctets
+snmpget $S CTFLOW-MIB::ctflowTopRow.2.1
 wait "$DL"
 say "Upload finished"
 ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
@@ -62,4 +72,18 @@ say "After every flow has ended (kill -USR1 writes these tables as JSON):"
 show "$T/tables.json"
 say "The same numbers as JSON, for scripts ($(wc -c <"$T/tables.json") bytes); one row:"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d["profiles"][0]["entries"][0]))' "$T/tables.json"
+
+say "What an NMS sees: snmptable $S CTFLOW-MIB::ctflowProfileTable"
+snmptable -Cb $S CTFLOW-MIB::ctflowProfileTable
+say "snmpwalk $S CTFLOW-MIB::ctflowAggFwdOctets.1   (profile 1, host: octets sent)"
+snmpwalk $S CTFLOW-MIB::ctflowAggFwdOctets.1
+say "snmpwalk $S CTFLOW-MIB::ctflowAggOctets.2   (profile 2, service)"
+snmpwalk $S CTFLOW-MIB::ctflowAggOctets.2
+say "One row by its key: snmpget $S ctflowAggOctets.1.1.4.10.201.1.2.32.0.0.0.0.0.0.0"
+snmpget $S CTFLOW-MIB::ctflowAggOctets.1.1.4.10.201.1.2.32.0.0.0.0.0.0.0 \
+	CTFLOW-MIB::ctflowAggCreated.1.1.4.10.201.1.2.32.0.0.0.0.0.0.0
+say "Collector health: snmpget $S ctflowEventsReceived.0 ctflowEventsLost.0 ctflowKernelAccounting.0 ..."
+snmpget $S CTFLOW-MIB::ctflowEventsReceived.0 CTFLOW-MIB::ctflowEventsLost.0 \
+	CTFLOW-MIB::ctflowFlowsEndedUnobserved.0 CTFLOW-MIB::ctflowKernelAccounting.0 \
+	CTFLOW-MIB::ctflowTrackedFlows.0 CTFLOW-MIB::ctflowLoopSlowest.0
 echo

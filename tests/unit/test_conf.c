@@ -74,6 +74,10 @@ static void every_key_is_typed(void)
 	CHECK_EQ_U(c.loop_budget_ms, 3);
 	CHECK(strcmp(c.dump_file, "/tmp/x.json") == 0);
 	CHECK(strcmp(c.pid_file, "/run/ctflowd.pid") == 0);
+	struct conf off;
+
+	CHECK(parse(&off, "dump_file = none\n", err, sizeof(err)) == 0);
+	CHECK(off.dump_file[0] == '\0');
 	CHECK_EQ_U(c.log_level, LOG_LVL_DEBUG);
 	CHECK_EQ_U(c.snmp, 0);
 	CHECK(strcmp(c.agentx_socket, "tcp:localhost:705") == 0);
@@ -103,7 +107,7 @@ static void errors_name_file_line_and_reason(void)
 		{ "dump_interval = soon\n", "t.conf:1: dump_interval: 'soon' is not a duration" },
 		{ "coalesce = 2s\n", "t.conf:1: coalesce: 2s is out of range 0..1000 ms" },
 		{ "reliable_events = maybe\n", "t.conf:1: reliable_events: 'maybe' is not yes or no" },
-		{ "dump_file = tables.json\n", "t.conf:1: dump_file: 'tables.json' is not an absolute path" },
+		{ "dump_file = tables.json\n", "t.conf:1: dump_file: 'tables.json' is not an absolute path (or none)" },
 		{ "log_level = loud\n", "t.conf:1: log_level: 'loud' is not one of error, warning, info, debug" },
 		{ "rcvbuf = 1M\nrcvbuf = 2M\n", "t.conf:2: 'rcvbuf' is set twice" },
 		{ "rcvbuf\n", "t.conf:1: expected 'key = value' or '[profile NAME]'" },
