@@ -51,9 +51,18 @@ size_t agg_set_count(const struct agg_set *set)
 	return set->n;
 }
 
-const struct agg_profile *agg_set_profile(const struct agg_set *set, size_t i)
+struct agg_profile *agg_set_profile(struct agg_set *set, size_t i)
 {
 	return i < set->n ? &set->p[i] : NULL;
+}
+
+size_t agg_set_order_sync(struct agg_set *set, size_t budget)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		left += agg_table_order_sync(set->p[i].tab, budget);
+	return left;
 }
 
 static uint32_t flow_first_seen(const struct slice *s)

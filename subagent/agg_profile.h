@@ -42,13 +42,16 @@ struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n);
 void agg_set_free(struct agg_set *set);
 
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);
+/* Move up to budget new rows of each profile into its ordered index; returns
+ * how many are still waiting in all. */
+size_t agg_set_order_sync(struct agg_set *set, size_t budget);
 /* Re-rank every profile's rows by their growth since the last ranking. */
 void agg_set_rank(struct agg_set *set, uint32_t now);
 /* Prefetch (stage 0: buckets, 1: rows) what applying a slice of f will touch. */
 void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage);
 
 size_t agg_set_count(const struct agg_set *set);
-const struct agg_profile *agg_set_profile(const struct agg_set *set, size_t i);
+struct agg_profile *agg_set_profile(struct agg_set *set, size_t i);
 
 /* The three profiles used when the configuration names none. */
 size_t agg_default_profiles(struct agg_profile_def *defs, size_t max);

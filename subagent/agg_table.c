@@ -6,6 +6,7 @@
 #include "agg_table.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@ struct agg_table {
 	uint32_t nbuckets;
 	uint32_t lru_head, lru_tail; /* head = most recently updated */
 	struct agg_order *order;
+	uint8_t *ordered;            /* per row: in the ordered index */
+	uint32_t *pending;           /* rows created since the last sync (may repeat) */
+	uint32_t npending;
 	uint64_t *baseline;          /* per row: octets at the last ranking */
 	struct hash_key hk;
 	struct agg_table_stats st;
@@ -50,8 +54,10 @@ struct agg_table *agg_table_new(size_t key_max, size_t limit)
 	t->arena = calloc(limit, t->stride);
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	t->baseline = calloc(limit + 1, sizeof(*t->baseline));
+	t->ordered = calloc(limit + 1, sizeof(*t->ordered));
+	t->pending = calloc(limit, sizeof(*t->pending));
 	t->order = agg_order_new((uint32_t)limit);
-	if (!t->arena || !t->buckets || !t->baseline || !t->order) {
+	if (!t->arena || !t->buckets || !t->baseline || !t->ordered || !t->pending || !t->order) {
 		agg_table_free(t);
 		return NULL;
 	}
@@ -68,6 +74,8 @@ void agg_table_free(struct agg_table *t)
 	free(t->arena);
 	free(t->buckets);
 	free(t->baseline);
+	free(t->ordered);
+	free(t->pending);
 	agg_order_free(t->order);
 	free(t);
 }
@@ -184,7 +192,9 @@ static uint32_t take_slot(struct agg_table *t)
 
 	lru_unlink(t, victim);
 	hash_unlink(t, victim);
-	agg_order_remove(t->order, victim, order_cmp, t); /* while its key is intact */
+	if (t->ordered[victim]) /* out of the tree while its key is intact */
+		agg_order_remove(t->order, victim, order_cmp, t);
+	t->ordered[victim] = 0;
 	t->st.evictions++;
 	return victim;
 }
@@ -220,7 +230,9 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 	r->hnext = t->buckets[b];
 	t->buckets[b] = idx;
 	lru_push_head(t, idx);
-	agg_order_insert(t->order, idx, order_cmp, t);
+	if (t->npending == t->limit) /* only after as many evictions as rows */
+		agg_table_order_sync(t, SIZE_MAX);
+	t->pending[t->npending++] = idx;
 	t->baseline[idx] = 0;
 	t->st.inserts++;
 	return r;
@@ -243,14 +255,30 @@ void agg_row_key(const struct agg_row *r, struct agg_key *key)
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st)
 {
 	*st = t->st;
-	st->index_bytes = (uint64_t)t->fresh * sizeof(*t->baseline) +
+	st->index_bytes = (uint64_t)t->fresh * (sizeof(*t->baseline) + sizeof(*t->ordered) +
+						 sizeof(*t->pending)) +
 			  agg_order_bytes(t->order, t->fresh);
 	st->bytes_used = (uint64_t)t->fresh * t->stride + st->index_bytes +
 			 (uint64_t)t->nbuckets * sizeof(uint32_t);
 }
 
-uint32_t agg_table_first_ordered(const struct agg_table *t)
+size_t agg_table_order_sync(struct agg_table *t, size_t budget)
 {
+	while (budget > 0 && t->npending > 0) {
+		uint32_t idx = t->pending[--t->npending];
+
+		if (t->ordered[idx]) /* listed twice: evicted and reused before a sync */
+			continue;
+		agg_order_insert(t->order, idx, order_cmp, t);
+		t->ordered[idx] = 1;
+		budget--;
+	}
+	return t->npending;
+}
+
+uint32_t agg_table_first_ordered(struct agg_table *t)
+{
+	agg_table_order_sync(t, SIZE_MAX);
 	return agg_order_first(t->order);
 }
 
@@ -267,11 +295,12 @@ static int seek_probe(void *arg, uint32_t row)
 	return sc->probe(sc->ctx, agg_table_row(sc->t, row));
 }
 
-uint32_t agg_table_seek(const struct agg_table *t,
+uint32_t agg_table_seek(struct agg_table *t,
 			int (*probe)(void *ctx, const struct agg_row *r), void *ctx)
 {
 	struct seek_ctx sc = { t, probe, ctx };
 
+	agg_table_order_sync(t, SIZE_MAX);
 	return agg_order_seek(t->order, seek_probe, &sc);
 }
 

@@ -96,6 +96,10 @@ void conf_defaults(struct conf *c)
 	snprintf(c->dump_file, sizeof(c->dump_file), "/run/ctflowd/tables.json");
 	c->log_level = LOG_LVL_INFO;
 	c->snmp = 1;
+	/* Explicit, unix only: left unset, net-snmp falls back to tcp:localhost:705
+	 * and every (re)connection attempt becomes a flow in the namespace ctflowd
+	 * accounts. */
+	snprintf(c->agentx_socket, sizeof(c->agentx_socket), "/var/agentx/master");
 	c->agentx_ping_ms = 5000;
 	c->top_interval_ms = 60000;
 	static const uint32_t root[] = { 1, 3, 6, 1, 4, 1, 32473 };

@@ -31,7 +31,7 @@ struct conf {
 	char pid_file[PATH_MAX];
 	enum log_level log_level;
 	int snmp;                   /* run the AgentX subagent */
-	char agentx_socket[256];    /* "" = net-snmp's default */
+	char agentx_socket[256];    /* AgentX master: a unix path or tcp:HOST:PORT */
 	uint32_t agentx_ping_ms;
 	uint32_t snmp_root[32];     /* CTFLOW-MIB's root OID */
 	size_t snmp_root_len;

@@ -38,7 +38,7 @@ struct ctflowd {
 	struct ctf_health health;
 	int sigfd;
 	int h_events, h_dump, h_sig;
-	int t_dump, t_work, t_top;
+	int t_dump, t_work, t_top, t_index;
 	int resync_wanted;
 	int drained_since_done;   /* event queue seen empty after the last dump ended */
 	uint64_t json_generation;

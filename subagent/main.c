@@ -28,6 +28,8 @@
 
 #define DEFAULT_CONF "/etc/ctflowd/ctflowd.conf"
 #define SWEEP_BUDGET 65536
+#define INDEX_BUDGET 4096 /* new rows per profile moved into the ordered index per step */
+#define INDEX_PERIOD_MS 100
 
 static uint64_t real_ns(void)
 {
@@ -210,6 +212,18 @@ static void on_dump_timer(void *arg)
 		loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms);
 }
 
+/*
+ * New rows join the profiles' ordered indexes (for SNMP walks) here, in
+ * bounded steps off the event path; an SNMP walk catches up the rest itself.
+ */
+static void on_index_timer(void *arg)
+{
+	struct ctflowd *d = arg;
+	size_t left = agg_set_order_sync(d->agg, INDEX_BUDGET);
+
+	loop_timer_arm(d->loop, d->t_index, left ? 0 : INDEX_PERIOD_MS);
+}
+
 /* Re-rank every profile's top talkers over the window just ended. */
 static void on_top_timer(void *arg)
 {
@@ -295,9 +309,11 @@ static int setup_loop(struct ctflowd *d)
 	d->t_dump = loop_timer_add(d->loop, on_dump_timer, d);
 	d->t_work = loop_timer_add(d->loop, on_work, d);
 	d->t_top = loop_timer_add(d->loop, on_top_timer, d);
+	d->t_index = loop_timer_add(d->loop, on_index_timer, d);
 	if (d->h_events < 0 || d->h_dump < 0 || d->h_sig < 0 || d->t_dump < 0 || d->t_work < 0 ||
-	    d->t_top < 0)
+	    d->t_top < 0 || d->t_index < 0)
 		return -1;
+	loop_timer_arm(d->loop, d->t_index, INDEX_PERIOD_MS);
 	agg_set_rank(d->agg, (uint32_t)time(NULL)); /* opens the first window */
 	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
 	/* first dump at once: flows that began before we started get tracked */

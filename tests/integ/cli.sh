@@ -53,4 +53,15 @@ rc=$?
 	fail "--check-kernel with acct=1: exit $rc: $(cat "$T/ck")"
 sed 's/^/  # /' "$T/ck" >&2
 check "kmod/ctflowd-check wraps the same probe" sh -c "ip netns exec '$NS_B' '$TOP/kmod/ctflowd-check' | grep -q 'accounting can work'"
+
+# ctflowd must not create flows of its own in the namespace it accounts, not
+# even while it retries a master agent that is not there (net-snmp's own
+# default would fall back to tcp:localhost:705 on every attempt).
+bg_in "$NS_B" "$T/own.txt" conntrack -E -e NEW -o extended
+sleep 0.3
+printf 'dump_file = none\nagentx_ping = 1s\n' >"$T/own.conf"
+CTF_NS=$NS_B ctflowd_start "$T/own.conf" || exit 1
+sleep 3.5
+kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
+check "ctflowd creates no flows of its own while it retries AgentX" sh -c "! grep -q NEW '$T/own.txt'"
 finish

@@ -61,7 +61,7 @@ static struct agg_set *one_profile(const char *key, int view, size_t rows)
 }
 
 /* Find the row whose first address field decodes to `addr` (and port if != 0). */
-static const struct agg_row *row_for(const struct agg_set *set, const char *addr)
+static const struct agg_row *row_for(struct agg_set *set, const char *addr)
 {
 	const struct agg_profile *p = agg_set_profile(set, 0);
 
@@ -390,6 +390,8 @@ static void ordered_walk_matches_sorted_keys_through_evictions(void)
 	for (uint32_t i = 0; i < 30000; i++) {
 		random_key(&k);
 		agg_table_upsert(t, &k, i / 10);
+		if (i % 7 == 0) /* partial syncs between evictions, as the loop does */
+			agg_table_order_sync(t, 5);
 	}
 	size_t n = sorted_keys(t, ref), walked = 0;
 	uint32_t idx = agg_table_first_ordered(t);

@@ -41,7 +41,7 @@ static struct agg_keyspec spec(size_t i)
 static struct agg_key random_key(const struct agg_keyspec *ks)
 {
 	struct ct_flow f;
-	struct agg_key k;
+	struct agg_key k = { 0 };
 
 	memset(&f, 0, sizeof(f));
 	f.family = rnd() % 2 ? AF_INET6 : AF_INET;
