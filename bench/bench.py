@@ -571,8 +571,9 @@ def part_snmp(report):
     time.sleep(1.5)
     counters = (".1.1.4.0", ".1.1.5.0", ".1.1.6.0")  # events received, lost, overruns
     col0 = [snmp_u64(ROOT + o) for o in counters]
-    churn = subprocess.Popen("ip netns exec %s %s/udpburst send 10.203.0.2 9000 %d 10.203.128.0 %d "
-                             "50000 600 32" % (NS_A, TOOLS, n, naddr), shell=True,
+    # no shell in between: the signal that stops it must reach udpburst itself
+    churn = subprocess.Popen(["ip", "netns", "exec", NS_A, TOOLS + "/udpburst", "send", "10.203.0.2",
+                              "9000", str(n), "10.203.128.0", str(naddr), "50000", "600", "32"],
                              stdout=subprocess.PIPE, text=True)
     procs.append(churn)
     time.sleep(1)
