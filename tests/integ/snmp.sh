@@ -79,15 +79,15 @@ TEST_NAME=$TEST_NAME $MC same "$T/next.walk" "$T/bulk.walk" "$ROOT.1.3" || FAILS
 
 # GET by key: host 10.201.1.2 in profile 1, as an operator would ask for it
 key="1.1.4.10.201.1.2.32.0.0.0.0.0.0.0"
-got=$(snmp snmpget -Oqv "$SNMP_AGENT" "CTFLOW-MIB::ctflowAggOctets.$key" 2>&1 | awk '{print $1}')
+got=$(snmpn snmpget -Oqv "$SNMP_AGENT" ".$ROOT.1.3.1.21.$key" 2>&1 | awk '{print $1}')
 want=$($MC value "$T/bulk.walk" ".$ROOT.1.3.1.21.$key" | awk '{print $1}')
 [ -n "$got" ] && [ "$got" = "$want" ] && pass "GET by key: host 10.201.1.2 has $got octets" ||
 	fail "GET by key gave '$got', walk says '$want'"
 check "names resolve with the MIB (snmptranslate)" \
 	sh -c "snmptranslate -M '$MIBDIRS' -m CTFLOW-MIB -On CTFLOW-MIB::ctflowTopRow | grep -qx '.$ROOT.1.4.1.14'"
 snmp snmptable -Cb "$SNMP_AGENT" CTFLOW-MIB::ctflowProfileTable >"$T/profiles.txt" 2>&1
-check "snmptable shows the profile table" grep -q "subnet  *src/24/64,dst/16/48" "$T/profiles.txt"
-lost=$(snmp snmpget -Oqv "$SNMP_AGENT" CTFLOW-MIB::ctflowEventsLost.0 | awk '{print $1}')
+check "snmptable, names from the MIB, shows the profile table" grep -q "subnet  *src/24/64,dst/16/48" "$T/profiles.txt"
+lost=$(snmpn snmpget -Oqv "$SNMP_AGENT" ".$ROOT.1.1.5.0" | awk '{print $1}')
 [ "$lost" = 0 ] && pass "ctflowEventsLost.0 = 0 across the snmpd restart" || fail "events lost: $lost"
 
 TEST_NAME=$TEST_NAME $MC sweep "$ROOT" "$SNMP_AGENT" "$T/bulk.walk" || FAILS=$((FAILS + 1))

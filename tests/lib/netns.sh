@@ -220,6 +220,8 @@ wait_events() { # wait_events N JSONFILE [SECONDS]
 # persistent directory in the test's temp dir; never the system one.
 SNMP_PORT=${SNMP_PORT:-$((20000 + $$ % 20000))}
 SNMP_AGENT=udp:127.0.0.1:$SNMP_PORT
+# The IETF base modules CTFLOW-MIB imports are test data in ../shared/mibs
+# (Debian ships none of them); only tests that resolve names need them.
 MIBDIRS=+$TOP/mibs:$(cd "$TOP/.." && pwd)/shared/mibs
 export SNMP_PERSISTENT_DIR=$T/snmp-persist MIBS=
 mkdir -p "$T/snmp-persist"
@@ -269,11 +271,11 @@ snmpn() { # numeric output, no MIB
 	"$tool" -v2c -c public -t 3 -r 1 -On "$@"
 }
 
-# Wait until the subagent's objects answer.
+# Wait until the subagent's objects answer (numeric: no MIB files needed).
 wait_subagent() { # wait_subagent [SECONDS]
 	local i
 	for i in $(seq 1 $((${1:-20} * 5))); do
-		snmp snmpget -Oqv "$SNMP_AGENT" CTFLOW-MIB::ctflowVersion.0 2>/dev/null | grep -q '^"\?[0-9]' && return 0
+		snmpn snmpget -Oqv "$SNMP_AGENT" .1.3.6.1.4.1.32473.1.1.1.0 2>/dev/null | grep -q '^"\?[0-9]' && return 0
 		sleep 0.2
 	done
 	return 1
