@@ -21,13 +21,14 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) $(WARN) $(if $(WERROR
 LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread $(LDLIBS)
 
 CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
-       acct_track agg_key agg_order agg_table agg_profile out_json snmp_index
+       acct_track agg_key agg_order agg_table agg_profile out_json snmp_index \
+       ipfix_enc ipfix_rec
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 # The SNMP layer: the only objects that include net-snmp headers.
 SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top
 SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
-UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx
+UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TOOLS = flowgen nlcapture udpburst ctlisten
 TOOL_BINS = $(TOOLS:%=build/tools/%)
@@ -52,7 +53,7 @@ $(BUILD):
 
 unit-bin: $(UNIT_BINS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJS) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(CORE_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_OBJS) $(LDLIBS_ALL)
 
 tools: $(TOOL_BINS) build/tools/iter_subagent

@@ -34,6 +34,15 @@ static const struct attr_policy top_policy[CTA_MAX + 1] = {
 	[CTA_ZONE] = POL(MNL_TYPE_U16, 2),
 	[CTA_TIMESTAMP] = POL(MNL_TYPE_NESTED, 0),
 	[CTA_LABELS] = POL(MNL_TYPE_BINARY, 0),
+	[CTA_PROTOINFO] = POL(MNL_TYPE_NESTED, 0),
+};
+
+static const struct attr_policy protoinfo_policy[CTA_PROTOINFO_MAX + 1] = {
+	[CTA_PROTOINFO_TCP] = POL(MNL_TYPE_NESTED, 0),
+};
+
+static const struct attr_policy tcpinfo_policy[CTA_PROTOINFO_TCP_MAX + 1] = {
+	[CTA_PROTOINFO_TCP_STATE] = POL(MNL_TYPE_U8, 1),
 };
 
 static const struct attr_policy tuple_policy[CTA_TUPLE_MAX + 1] = {
@@ -264,6 +273,23 @@ static int parse_timestamp(const struct nlattr *nest, struct ct_flow *f)
 	return CT_PARSE_OK;
 }
 
+/* The TCP state tells an ended connection (FIN, RST) from an idle one. */
+static int parse_protoinfo(const struct nlattr *nest, struct ct_flow *f)
+{
+	const struct nlattr *tb[CTA_PROTOINFO_MAX + 1];
+	const struct nlattr *tcp[CTA_PROTOINFO_TCP_MAX + 1];
+	int err = nest_table(nest, protoinfo_policy, CTA_PROTOINFO_MAX, tb);
+
+	if (err || !tb[CTA_PROTOINFO_TCP])
+		return err;
+	err = nest_table(tb[CTA_PROTOINFO_TCP], tcpinfo_policy, CTA_PROTOINFO_TCP_MAX, tcp);
+	if (err || !tcp[CTA_PROTOINFO_TCP_STATE])
+		return err;
+	f->tcp_state = mnl_attr_get_u8(tcp[CTA_PROTOINFO_TCP_STATE]);
+	f->has |= CT_HAS_TCP_STATE;
+	return CT_PARSE_OK;
+}
+
 static int parse_scalars(const struct nlattr *const *tb, struct ct_flow *f)
 {
 	if (!tb[CTA_ID])
@@ -317,6 +343,8 @@ static int parse_attrs(const struct nlattr *const *tb, struct ct_flow *f)
 	} else if (tb[CTA_COUNTERS_ORIG] || tb[CTA_COUNTERS_REPLY]) {
 		return CT_PARSE_EMISSING;
 	}
+	if (tb[CTA_PROTOINFO] && (err = parse_protoinfo(tb[CTA_PROTOINFO], f)) != 0)
+		return err;
 	if (tb[CTA_TIMESTAMP])
 		return parse_timestamp(tb[CTA_TIMESTAMP], f);
 	return CT_PARSE_OK;

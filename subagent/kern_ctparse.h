@@ -36,6 +36,7 @@ enum {
 	CT_HAS_ZONE = 1u << 4,
 	CT_HAS_LABELS = 1u << 5,
 	CT_HAS_STATUS = 1u << 6,
+	CT_HAS_TCP_STATE = 1u << 7,
 };
 
 enum ct_msg_kind { CT_MSG_FLOW_NEW = 0, CT_MSG_FLOW_DESTROY = 1 };
@@ -51,6 +52,7 @@ struct ct_flow {
 	uint64_t start_ns, stop_ns; /* CLOCK_REALTIME nanoseconds */
 	uint8_t labels_len;
 	uint8_t labels[16];
+	uint8_t tcp_state; /* TCP_CONNTRACK_* (linux/netfilter/nf_conntrack_tcp.h) */
 };
 
 enum ct_parse_err {

@@ -1,0 +1,212 @@
+/*
+ * ipfix_rec: the templates as arrays of field specifiers, and the mapping of
+ * conntrack's view of a flow onto IANA information elements
+ * (ipfix-protocol digest, section 12): forward = original direction,
+ * reverse = reply direction (RFC 5103, biflowDirection = initiator),
+ * post-NAT source = reply destination, post-NAT destination = reply source.
+ */
+#include "ipfix_rec.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+enum src {
+	V_SRC, V_DST, V_SPORT, V_DPORT, V_PROTO, V_ICMP, V_OCT, V_PKT, V_ROCT, V_RPKT, V_START,
+	V_END, V_REASON, V_FLOWID, V_BIDIR, V_NSRC, V_NDST, V_NSPORT, V_NDPORT, V_ZONE, V_MARK,
+	V_LABELS,
+	/* options records */
+	V_ODID, V_EPID, V_X_MSGS, V_X_RECS, V_X_OCTS, V_EV_LOST, V_OVERRUNS, V_UNOBS,
+	V_REJECTED, V_NOW, V_NS_FLOWS, V_NS_PKTS, V_NS_OCTS, V_T_FIRST, V_T_LAST,
+};
+
+#define U IPFIX_UINT
+#define B IPFIX_BYTES
+#define REV IPFIX_PEN_REVERSE
+#define OWN IPFIX_PEN_CTFLOWD
+
+#define KEYS4 { 8, 4, 0, V_SRC, B }, { 12, 4, 0, V_DST, B }, { 7, 2, 0, V_SPORT, U }, \
+	{ 11, 2, 0, V_DPORT, U }, { 4, 1, 0, V_PROTO, U }, { 32, 2, 0, V_ICMP, U }
+#define KEYS6 { 27, 16, 0, V_SRC, B }, { 28, 16, 0, V_DST, B }, { 7, 2, 0, V_SPORT, U }, \
+	{ 11, 2, 0, V_DPORT, U }, { 4, 1, 0, V_PROTO, U }, { 139, 2, 0, V_ICMP, U }
+#define COUNTERS { 1, 8, 0, V_OCT, U }, { 2, 8, 0, V_PKT, U }, { 1, 8, REV, V_ROCT, U }, \
+	{ 2, 8, REV, V_RPKT, U }
+#define TIMES { 152, 8, 0, V_START, U }, { 153, 8, 0, V_END, U }, { 136, 1, 0, V_REASON, U }, \
+	{ 148, 8, 0, V_FLOWID, U }, { 239, 1, 0, V_BIDIR, U }
+#define NAT4 { 225, 4, 0, V_NSRC, B }, { 226, 4, 0, V_NDST, B }, { 227, 2, 0, V_NSPORT, U }, \
+	{ 228, 2, 0, V_NDPORT, U }
+#define NAT6 { 281, 16, 0, V_NSRC, B }, { 282, 16, 0, V_NDST, B }, { 227, 2, 0, V_NSPORT, U }, \
+	{ 228, 2, 0, V_NDPORT, U }
+#define CTX { CT_IE_ZONE, 2, OWN, V_ZONE, U }, { CT_IE_MARK, 4, OWN, V_MARK, U }, \
+	{ CT_IE_LABELS, 16, OWN, V_LABELS, B }
+
+static const struct ipfix_field f_v4[] = { KEYS4, COUNTERS, TIMES };
+static const struct ipfix_field f_v4nat[] = { KEYS4, COUNTERS, TIMES, NAT4 };
+static const struct ipfix_field f_v6[] = { KEYS6, COUNTERS, TIMES };
+static const struct ipfix_field f_v6nat[] = { KEYS6, COUNTERS, TIMES, NAT6 };
+static const struct ipfix_field f_v4x[] = { KEYS4, COUNTERS, TIMES, CTX };
+static const struct ipfix_field f_v4natx[] = { KEYS4, COUNTERS, TIMES, NAT4, CTX };
+static const struct ipfix_field f_v6x[] = { KEYS6, COUNTERS, TIMES, CTX };
+static const struct ipfix_field f_v6natx[] = { KEYS6, COUNTERS, TIMES, NAT6, CTX };
+
+#define N(a) (uint16_t)(sizeof(a) / sizeof((a)[0]))
+
+/* [enterprise][v6][nat] */
+static const struct ipfix_template data_templates[2][2][2] = {
+	{ { { 256, N(f_v4), 0, f_v4 }, { 257, N(f_v4nat), 0, f_v4nat } },
+	  { { 258, N(f_v6), 0, f_v6 }, { 259, N(f_v6nat), 0, f_v6nat } } },
+	{ { { 260, N(f_v4x), 0, f_v4x }, { 261, N(f_v4natx), 0, f_v4natx } },
+	  { { 262, N(f_v6x), 0, f_v6x }, { 263, N(f_v6natx), 0, f_v6natx } } },
+};
+
+/* RFC 7011 4.1 Metering Process Statistics */
+static const struct ipfix_field o_metering[] = {
+	{ 149, 4, 0, V_ODID, U }, { 41, 8, 0, V_X_MSGS, U }, { 42, 8, 0, V_X_RECS, U },
+	{ 40, 8, 0, V_X_OCTS, U },
+};
+/* ctflowd's metering reliability: what the kernel side lost */
+static const struct ipfix_field o_loss[] = {
+	{ 149, 4, 0, V_ODID, U }, { CT_IE_EVENTS_LOST, 8, OWN, V_EV_LOST, U },
+	{ CT_IE_OVERRUNS, 8, OWN, V_OVERRUNS, U }, { CT_IE_ENDED_UNOBSERVED, 8, OWN, V_UNOBS, U },
+	{ CT_IE_REJECTED, 8, OWN, V_REJECTED, U }, { 323, 8, 0, V_NOW, U },
+};
+/* RFC 7011 4.3 Exporting Process Reliability Statistics */
+static const struct ipfix_field o_export[] = {
+	{ 144, 4, 0, V_EPID, U }, { 166, 8, 0, V_NS_FLOWS, U }, { 167, 8, 0, V_NS_PKTS, U },
+	{ 168, 8, 0, V_NS_OCTS, U }, { 323, 8, 0, V_T_FIRST, U }, { 323, 8, 0, V_T_LAST, U },
+};
+
+static const struct ipfix_template opt_templates[] = {
+	{ 300, N(o_metering), 1, o_metering },
+	{ 301, N(o_loss), 1, o_loss },
+	{ 302, N(o_export), 1, o_export },
+};
+
+static int is_icmp(uint8_t proto)
+{
+	return proto == 1 || proto == 58;
+}
+
+static uint8_t end_reason(const struct slice *s)
+{
+	const struct ct_flow *f = s->flow;
+
+	switch (s->reason) {
+	case SLICE_INTERIM:
+		return END_ACTIVE;
+	case SLICE_UNOBSERVED:
+		return END_LACK_OF_RESOURCES; /* its end was lost: the event or its buffer */
+	default:
+		/* FIN_WAIT (4) .. CLOSE (8): the connection was closed, not idle */
+		if (f->tuple[CT_ORIG].proto == 6 && (f->has & CT_HAS_TCP_STATE) &&
+		    f->tcp_state >= 4 && f->tcp_state <= 8)
+			return END_OF_FLOW;
+		return END_IDLE;
+	}
+}
+
+void ipfix_rec_from_slice(const struct slice *s, struct ipfix_flowrec *r)
+{
+	const struct ct_flow *f = s->flow;
+	const struct ct_tuple *o = &f->tuple[CT_ORIG], *rp = &f->tuple[CT_REPLY];
+
+	memset(r, 0, sizeof(*r));
+	r->family = f->family;
+	r->proto = o->proto;
+	r->src = o->src;
+	r->dst = o->dst;
+	r->nsrc = rp->dst;
+	r->ndst = rp->src;
+	if (is_icmp(o->proto)) {
+		r->icmp = ct_icmp_port(o);
+	} else {
+		r->sport = o->sport;
+		r->dport = o->dport;
+		r->nsport = rp->dport;
+		r->ndport = rp->sport;
+	}
+	r->nat = memcmp(&r->nsrc, &r->src, sizeof(r->src)) != 0 ||
+		 memcmp(&r->ndst, &r->dst, sizeof(r->dst)) != 0 || r->nsport != r->sport ||
+		 r->ndport != r->dport;
+	for (int d = 0; d < 2; d++) {
+		r->octets[d] = s->bytes[d];
+		r->packets[d] = s->pkts[d];
+	}
+	r->start_ms = ((f->has & CT_HAS_START) ? f->start_ns : s->time_ns) / 1000000u;
+	r->end_ms = s->time_ns / 1000000u;
+	if (r->end_ms < r->start_ms)
+		r->end_ms = r->start_ms;
+	r->reason = end_reason(s);
+	r->id = f->id;
+	r->mark = f->mark;
+	r->zone = f->zone;
+	memcpy(r->labels, f->labels, f->labels_len);
+}
+
+const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise)
+{
+	return &data_templates[!!enterprise][r->family == AF_INET6][r->nat];
+}
+
+size_t ipfix_rec_templates(int enterprise, const struct ipfix_template **out, size_t max)
+{
+	size_t n = 0;
+
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int nat = 0; nat < 2 && n < max; nat++)
+			out[n++] = &data_templates[!!enterprise][v6][nat];
+	return n;
+}
+
+void ipfix_rec_values(const struct ipfix_flowrec *r, struct ipfix_values *v)
+{
+	v->p[V_SRC] = r->src.b;
+	v->p[V_DST] = r->dst.b;
+	v->p[V_NSRC] = r->nsrc.b;
+	v->p[V_NDST] = r->ndst.b;
+	v->p[V_LABELS] = r->labels;
+	v->u[V_SPORT] = r->sport;
+	v->u[V_DPORT] = r->dport;
+	v->u[V_NSPORT] = r->nsport;
+	v->u[V_NDPORT] = r->ndport;
+	v->u[V_PROTO] = r->proto;
+	v->u[V_ICMP] = r->icmp;
+	v->u[V_OCT] = r->octets[0];
+	v->u[V_PKT] = r->packets[0];
+	v->u[V_ROCT] = r->octets[1];
+	v->u[V_RPKT] = r->packets[1];
+	v->u[V_START] = r->start_ms;
+	v->u[V_END] = r->end_ms;
+	v->u[V_REASON] = r->reason;
+	v->u[V_FLOWID] = r->id;
+	v->u[V_BIDIR] = 1; /* initiator: the original direction is the Biflow Source */
+	v->u[V_ZONE] = r->zone;
+	v->u[V_MARK] = r->mark;
+}
+
+size_t ipfix_opt_templates(const struct ipfix_template **out, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < N(opt_templates) && n < max; n++)
+		out[n] = &opt_templates[n];
+	return n;
+}
+
+void ipfix_opt_values(const struct ipfix_stats_in *in, struct ipfix_values *v)
+{
+	v->u[V_ODID] = in->odid;
+	v->u[V_EPID] = in->exporting_process_id;
+	v->u[V_X_MSGS] = in->messages;
+	v->u[V_X_RECS] = in->records;
+	v->u[V_X_OCTS] = in->octets;
+	v->u[V_EV_LOST] = in->events_lost;
+	v->u[V_OVERRUNS] = in->overruns;
+	v->u[V_UNOBS] = in->ended_unobserved;
+	v->u[V_REJECTED] = in->rejected;
+	v->u[V_NOW] = in->now_ms;
+	v->u[V_NS_FLOWS] = in->notsent_flows;
+	v->u[V_NS_PKTS] = in->notsent_packets;
+	v->u[V_NS_OCTS] = in->notsent_octets;
+	v->u[V_T_FIRST] = in->first_drop_ms;
+	v->u[V_T_LAST] = in->last_drop_ms;
+}

@@ -1,0 +1,75 @@
+/*
+ * ipfix_rec: what ctflowd exports, as data.  A flow slice becomes one
+ * biflow record (RFC 5103): the original direction's counters as
+ * octet/packetDeltaCount, the reply direction's as their reverse IEs
+ * (enterprise 29305), so a collector's sums of the deltas equal the kernel's
+ * counters.  Templates: IPv4 and IPv6, each plain and with post-NAT fields
+ * (used when the reply tuple shows translation), optionally with zone, mark
+ * and labels as enterprise IEs; and the options templates that carry the
+ * exporter's statistics and ctflowd's own loss counters.  Pure.
+ */
+#ifndef CTFLOWD_IPFIX_REC_H
+#define CTFLOWD_IPFIX_REC_H
+
+#include <stdint.h>
+
+#include "acct_track.h"
+#include "ipfix_enc.h"
+
+/* ctflowd's enterprise IEs live under this number (IANA's documentation PEN,
+ * RFC 5612, like CTFLOW-MIB's root) until the project has its own. */
+#define IPFIX_PEN_CTFLOWD 32473
+
+enum ipfix_ct_ie {
+	CT_IE_MARK = 1,            /* unsigned32 */
+	CT_IE_ZONE = 2,            /* unsigned16 */
+	CT_IE_LABELS = 3,          /* octetArray(16), the 128-bit label bitmap */
+	CT_IE_EVENTS_LOST = 4,     /* unsigned64: DESTROY events the kernel dropped */
+	CT_IE_OVERRUNS = 5,        /* unsigned64: netlink receive overruns */
+	CT_IE_ENDED_UNOBSERVED = 6,/* unsigned64: flows closed without their DESTROY */
+	CT_IE_REJECTED = 7,        /* unsigned64: netlink messages that failed validation */
+};
+
+/* flowEndReason (IE 136) */
+enum { END_IDLE = 1, END_ACTIVE = 2, END_OF_FLOW = 3, END_FORCED = 4, END_LACK_OF_RESOURCES = 5 };
+
+struct ipfix_flowrec {
+	union ct_addr src, dst;     /* original direction */
+	union ct_addr nsrc, ndst;   /* after NAT: reply destination and source */
+	uint64_t octets[2], packets[2]; /* deltas: [0] original, [1] reply */
+	uint64_t start_ms, end_ms;
+	uint32_t id, mark;
+	uint16_t sport, dport, nsport, ndport;
+	uint16_t icmp;              /* type << 8 | code for ICMP/ICMPv6, else 0 */
+	uint16_t zone;
+	uint8_t proto, family, reason, nat;
+	uint8_t labels[16];
+};
+
+void ipfix_rec_from_slice(const struct slice *s, struct ipfix_flowrec *r);
+
+/* The template a record is exported with (enterprise: add zone, mark, labels). */
+const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise);
+/* All data templates of the configuration, for announcing them. */
+size_t ipfix_rec_templates(int enterprise, const struct ipfix_template **out, size_t max);
+void ipfix_rec_values(const struct ipfix_flowrec *r, struct ipfix_values *v);
+
+/* ---- options records (RFC 7011 section 4, plus ctflowd's loss counters) ---- */
+
+struct ipfix_stats_in {
+	uint32_t odid, exporting_process_id;
+	/* this collector's session */
+	uint64_t messages, records, octets;
+	uint64_t notsent_flows, notsent_packets, notsent_octets;
+	uint64_t first_drop_ms, last_drop_ms;
+	/* ctflowd's collector */
+	uint64_t events_lost, overruns, ended_unobserved, rejected;
+	uint64_t now_ms;
+};
+
+/* The options templates: metering statistics (4.1), ctflowd's metering
+ * reliability with its loss counters, exporting reliability (4.3). */
+size_t ipfix_opt_templates(const struct ipfix_template **out, size_t max);
+void ipfix_opt_values(const struct ipfix_stats_in *in, struct ipfix_values *v);
+
+#endif
