@@ -22,7 +22,7 @@ LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthrea
 
 CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
        acct_track agg_key agg_order agg_table agg_profile out_json snmp_index \
-       ipfix_enc ipfix_rec
+       ipfix_enc ipfix_rec ipfix_export
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 # The SNMP layer: the only objects that include net-snmp headers.
 SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top

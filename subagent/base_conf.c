@@ -8,6 +8,7 @@
  */
 #include "base_conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -20,13 +21,15 @@
 
 enum val_type {
 	V_SIZE, V_COUNT, V_DURATION_MS, V_BOOL, V_PATH, V_LOGLEVEL, V_KEYSPEC, V_VIEW, V_STRING, V_OID,
+	V_ADDRESS, V_TRANSPORT,
 };
 
 struct key_def {
 	const char *name;
 	enum val_type type;
 	uint64_t min, max;
-	size_t offset; /* into struct conf or struct profile_parse */
+	size_t offset; /* into struct conf, profile_parse or collector_parse */
+	size_t size;   /* of the destination field */
 };
 
 /* A profile while its section is being read. */
@@ -39,21 +42,36 @@ struct profile_parse {
 	int line;
 };
 
+/* A collector while its section is being read. */
+struct collector_parse {
+	struct ipfix_collector_cfg cfg;
+	uint64_t port, mtu, buffer;
+	uint64_t tcp;
+	uint32_t refresh_ms, reconnect_ms;
+	int has_address;
+	int line;
+};
+
 struct parser {
 	struct conf *c;
 	const char *name;
 	int line;
 	char *err;
 	size_t errlen;
-	struct profile_parse *prof; /* current section, NULL = global */
+	struct profile_parse *prof;   /* current section, both NULL = global */
+	struct collector_parse *coll;
 	struct profile_parse profs[CONF_MAX_PROFILES];
 	size_t nprofs;
+	struct collector_parse colls[CONF_MAX_COLLECTORS];
+	size_t ncolls;
 	uint32_t seen_global;       /* bitmask over global_keys */
-	uint32_t seen_prof;
+	uint32_t seen_section;
 };
 
-#define GOFF(f) offsetof(struct conf, f)
-#define POFF(f) offsetof(struct profile_parse, f)
+#define FIELD(type, f) offsetof(type, f), sizeof(((type *)0)->f)
+#define GOFF(f) FIELD(struct conf, f)
+#define POFF(f) FIELD(struct profile_parse, f)
+#define COFF(f) FIELD(struct collector_parse, f)
 #define KIB 1024ULL
 #define GIB (1024ULL * 1024 * 1024)
 
@@ -73,6 +91,19 @@ static const struct key_def global_keys[] = {
 	{ "agentx_ping", V_DURATION_MS, 1000, 3600000, GOFF(agentx_ping_ms) },
 	{ "snmp_root", V_OID, 0, 0, GOFF(snmp_root) },
 	{ "top_interval", V_DURATION_MS, 1000, 86400000, GOFF(top_interval_ms) },
+	{ "ipfix_domain", V_COUNT, 0, UINT32_MAX, GOFF(ipfix_domain) },
+	{ "ipfix_enterprise_ies", V_BOOL, 0, 1, GOFF(ipfix_enterprise_ies) },
+	{ "ipfix_stats_interval", V_DURATION_MS, 1000, 86400000, GOFF(ipfix_stats_interval_ms) },
+};
+
+static const struct key_def collector_keys[] = {
+	{ "address", V_ADDRESS, 0, 0, COFF(cfg.address) },
+	{ "port", V_COUNT, 1, 65535, COFF(port) },
+	{ "transport", V_TRANSPORT, 0, 0, COFF(tcp) },
+	{ "mtu", V_COUNT, 576, 65535, COFF(mtu) },
+	{ "template_refresh", V_DURATION_MS, 1000, 86400000, COFF(refresh_ms) },
+	{ "buffer", V_COUNT, 1, 10000000, COFF(buffer) },
+	{ "reconnect", V_DURATION_MS, 1000, 86400000, COFF(reconnect_ms) },
 };
 
 static const struct key_def profile_keys[] = {
@@ -102,6 +133,8 @@ void conf_defaults(struct conf *c)
 	snprintf(c->agentx_socket, sizeof(c->agentx_socket), "/var/agentx/master");
 	c->agentx_ping_ms = 5000;
 	c->top_interval_ms = 60000;
+	c->ipfix_domain = 1;
+	c->ipfix_stats_interval_ms = 60000;
 	static const uint32_t root[] = { 1, 3, 6, 1, 4, 1, 32473 };
 
 	memcpy(c->snmp_root, root, sizeof(root));
@@ -207,14 +240,14 @@ static int store_number(struct parser *ps, const struct key_def *k, void *base, 
 			    k->type == V_DURATION_MS ? " ms" : "");
 	char *dst = (char *)base + k->offset;
 
-	if (k->type == V_DURATION_MS) {
-		uint32_t v32 = (uint32_t)n;
-
-		memcpy(dst, &v32, sizeof(v32));
-	} else if (k->type == V_BOOL) {
+	if (k->type == V_BOOL) {
 		int vi = (int)n;
 
 		memcpy(dst, &vi, sizeof(vi));
+	} else if (k->size == sizeof(uint32_t)) {
+		uint32_t v32 = (uint32_t)n; /* range-checked above against k->max */
+
+		memcpy(dst, &v32, sizeof(v32));
 	} else {
 		memcpy(dst, &n, sizeof(n));
 	}
@@ -273,6 +306,28 @@ static int store_value(struct parser *ps, const struct key_def *k, void *base, c
 		return 0;
 	case V_OID:
 		return store_oid(ps, k, v);
+	case V_ADDRESS: {
+		unsigned char a[16];
+
+		if (strlen(v) >= sizeof(ps->coll->cfg.address) ||
+		    (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1))
+			return fail(ps, "%s: '%s' is not an IPv4 or IPv6 address", k->name, v);
+		memcpy(dst, v, strlen(v) + 1);
+		ps->coll->has_address = 1;
+		return 0;
+	}
+	case V_TRANSPORT: {
+		uint64_t tcp;
+
+		if (strcmp(v, "udp") == 0)
+			tcp = 0;
+		else if (strcmp(v, "tcp") == 0)
+			tcp = 1;
+		else
+			return fail(ps, "%s: '%s' is not udp or tcp", k->name, v);
+		memcpy(dst, &tcp, sizeof(tcp));
+		return 0;
+	}
 	case V_LOGLEVEL: {
 		enum log_level lvl;
 
@@ -305,11 +360,16 @@ static int store_value(struct parser *ps, const struct key_def *k, void *base, c
 
 static int set_key(struct parser *ps, const char *key, const char *val)
 {
-	const struct key_def *keys = ps->prof ? profile_keys : global_keys;
-	size_t n = ps->prof ? NKEYS(profile_keys) : NKEYS(global_keys);
-	uint32_t *seen = ps->prof ? &ps->seen_prof : &ps->seen_global;
-	void *base = ps->prof ? (void *)ps->prof : (void *)ps->c;
+	const struct key_def *keys = global_keys;
+	size_t n = NKEYS(global_keys);
+	uint32_t *seen = ps->prof || ps->coll ? &ps->seen_section : &ps->seen_global;
+	void *base = ps->c;
 
+	if (ps->prof) {
+		keys = profile_keys, n = NKEYS(profile_keys), base = ps->prof;
+	} else if (ps->coll) {
+		keys = collector_keys, n = NKEYS(collector_keys), base = ps->coll;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(keys[i].name, key) != 0)
 			continue;
@@ -321,6 +381,9 @@ static int set_key(struct parser *ps, const char *key, const char *val)
 	if (ps->prof)
 		return fail(ps, "unknown key '%s' in [profile %s] (expected key, rows, addresses, top)", key,
 			    ps->prof->def.name);
+	if (ps->coll)
+		return fail(ps, "unknown key '%s' in [collector %s] (expected address, port, transport, "
+			    "mtu, template_refresh, buffer, reconnect)", key, ps->coll->cfg.name);
 	return fail(ps, "unknown key '%s'", key);
 }
 
@@ -336,10 +399,32 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+static int finish_collector(struct parser *ps)
+{
+	struct collector_parse *c = ps->coll;
+
+	if (!c)
+		return 0;
+	ps->coll = NULL;
+	if (!c->has_address) {
+		ps->line = c->line;
+		return fail(ps, "[collector %s] has no 'address'", c->cfg.name);
+	}
+	c->cfg.port = (uint16_t)c->port;
+	c->cfg.tcp = c->tcp != 0;
+	c->cfg.mtu = (uint32_t)c->mtu;
+	c->cfg.buffer = (uint32_t)c->buffer;
+	c->cfg.template_refresh_ms = c->refresh_ms;
+	c->cfg.reconnect_ms = c->reconnect_ms;
+	return 0;
+}
+
 static int finish_profile(struct parser *ps)
 {
 	struct profile_parse *p = ps->prof;
 
+	if (finish_collector(ps) < 0)
+		return -1;
 	if (!p)
 		return 0;
 	ps->prof = NULL;
@@ -353,21 +438,47 @@ static int finish_profile(struct parser *ps)
 	return 0;
 }
 
+static int begin_collector(struct parser *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->ncolls; i++)
+		if (strcmp(ps->colls[i].cfg.name, name) == 0)
+			return fail(ps, "collector '%s' is defined twice", name);
+	if (ps->ncolls >= CONF_MAX_COLLECTORS)
+		return fail(ps, "too many collectors (at most %d)", CONF_MAX_COLLECTORS);
+	struct collector_parse *c = &ps->colls[ps->ncolls++];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->cfg.name, sizeof(c->cfg.name), "%.32s", name); /* valid_name: <= 32 */
+	c->port = 4739;
+	c->mtu = 1500;
+	c->buffer = 100000;
+	c->refresh_ms = 60000;
+	c->reconnect_ms = 60000; /* RFC 7011 10.4.2: not more often than once a minute */
+	c->line = ps->line;
+	ps->coll = c;
+	ps->seen_section = 0;
+	return 0;
+}
+
 static int begin_section(struct parser *ps, char *s)
 {
 	char *end = strchr(s, ']');
 	char kind[32], name[128];
 
 	if (!end || end[1] != '\0')
-		return fail(ps, "section header must be '[profile NAME]'");
+		return fail(ps, "section header must be '[profile NAME]' or '[collector NAME]'");
 	*end = '\0';
-	if (sscanf(s + 1, "%31s %127s", kind, name) != 2 || strcmp(kind, "profile") != 0)
-		return fail(ps, "unknown section '[%s]' (expected '[profile NAME]')", s + 1);
+	if (sscanf(s + 1, "%31s %127s", kind, name) != 2 ||
+	    (strcmp(kind, "profile") != 0 && strcmp(kind, "collector") != 0))
+		return fail(ps, "unknown section '[%s]' (expected '[profile NAME]' or '[collector NAME]')",
+			    s + 1);
 	if (!valid_name(name))
-		return fail(ps, "profile name '%s' must be 1-%d letters, digits, '_' or '-'", name,
+		return fail(ps, "%s name '%s' must be 1-%d letters, digits, '_' or '-'", kind, name,
 			    AGG_NAME_MAX);
 	if (finish_profile(ps) < 0)
 		return -1;
+	if (strcmp(kind, "collector") == 0)
+		return begin_collector(ps, name);
 	for (size_t i = 0; i < ps->nprofs; i++)
 		if (strcmp(ps->profs[i].def.name, name) == 0)
 			return fail(ps, "profile '%s' is defined twice", name);
@@ -381,7 +492,7 @@ static int begin_section(struct parser *ps, char *s)
 	p->top = 10;
 	p->line = ps->line;
 	ps->prof = p;
-	ps->seen_prof = 0;
+	ps->seen_section = 0;
 	return 0;
 }
 
@@ -411,7 +522,7 @@ static int parse_line(struct parser *ps, char *line)
 		return begin_section(ps, s);
 	eq = strchr(s, '=');
 	if (!eq)
-		return fail(ps, "expected 'key = value' or '[profile NAME]'");
+		return fail(ps, "expected 'key = value' or a section header");
 	*eq = '\0';
 	char *key = trim(s), *val = trim(eq + 1);
 
@@ -468,6 +579,11 @@ int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t
 		c->nprofiles = ps->nprofs;
 		for (size_t i = 0; i < ps->nprofs; i++)
 			c->profiles[i] = ps->profs[i].def;
+	}
+	if (rc == 0) {
+		c->ncollectors = ps->ncolls;
+		for (size_t i = 0; i < ps->ncolls; i++)
+			c->collectors[i] = ps->colls[i].cfg;
 	}
 	free(ps);
 	return rc;

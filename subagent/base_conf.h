@@ -1,7 +1,8 @@
 /*
  * base_conf: the configuration file, parsed into typed fields.
  *
- * Format: "key = value" lines, '#' comments, and sections "[profile NAME]".
+ * Format: "key = value" lines, '#' comments, and sections "[profile NAME]" and
+ * "[collector NAME]".
  * Keys before the first section are global.  Every error is reported as
  * "file:line: reason"; unknown keys, duplicate keys and bad values are errors.
  * See conf/ctflowd.conf for the reference of every key.
@@ -15,8 +16,10 @@
 
 #include "agg_profile.h"
 #include "base_log.h"
+#include "ipfix_export.h"
 
 #define CONF_MAX_PROFILES 32
+#define CONF_MAX_COLLECTORS 16
 
 struct conf {
 	char path[PATH_MAX];
@@ -36,6 +39,11 @@ struct conf {
 	uint32_t snmp_root[32];     /* CTFLOW-MIB's root OID */
 	size_t snmp_root_len;
 	uint32_t top_interval_ms;
+	uint32_t ipfix_domain;
+	int ipfix_enterprise_ies;
+	uint32_t ipfix_stats_interval_ms;
+	size_t ncollectors;
+	struct ipfix_collector_cfg collectors[CONF_MAX_COLLECTORS];
 	size_t nprofiles;
 	struct agg_profile_def profiles[CONF_MAX_PROFILES];
 };

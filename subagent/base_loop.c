@@ -99,6 +99,12 @@ void loop_io_del(struct loop *lp, int h)
 		lp->io[h].used = 0;
 }
 
+void loop_io_events(struct loop *lp, int h, short events)
+{
+	if (h >= 0 && h < LOOP_MAX_IO)
+		lp->io[h].events = events;
+}
+
 void loop_io_pause(struct loop *lp, int h, uint64_t until_ms)
 {
 	if (h >= 0 && h < LOOP_MAX_IO)

@@ -32,6 +32,7 @@ void loop_free(struct loop *lp);
 /* Returns a handle >= 0, or -1 (errno ENOSPC) when the table is full. */
 int loop_io_add(struct loop *lp, int fd, short events, loop_io_fn fn, void *arg);
 void loop_io_del(struct loop *lp, int h);
+void loop_io_events(struct loop *lp, int h, short events);
 /* Leave the fd out of poll() until the monotonic time `until_ms`: wakeup coalescing. */
 void loop_io_pause(struct loop *lp, int h, uint64_t until_ms);
 

@@ -26,6 +26,7 @@ struct ctf_health {
 };
 
 struct snmp_agent;
+struct ipfix_exporter;
 
 struct ctflowd {
 	struct conf conf;
@@ -35,6 +36,7 @@ struct ctflowd {
 	struct track *track;
 	struct agg_set *agg;
 	struct snmp_agent *snmp;
+	struct ipfix_exporter *ipfix;
 	struct ctf_health health;
 	int sigfd;
 	int h_events, h_dump, h_sig;

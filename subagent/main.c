@@ -22,6 +22,7 @@
 
 #include "ctflowd.h"
 #include "base_log.h"
+#include "ipfix_export.h"
 #include "kern_check.h"
 #include "out_json.h"
 #include "snmp_agent.h"
@@ -73,6 +74,38 @@ static void on_slice(void *arg, const struct slice *s)
 	struct ctflowd *d = arg;
 
 	agg_set_apply(d->agg, s, (uint32_t)time(NULL));
+	if (d->ipfix)
+		ipfix_exporter_slice(d->ipfix, s);
+}
+
+/* What the kernel side lost, for the exporter's options records. */
+static void loss_counters(void *arg, struct ipfix_loss *out)
+{
+	struct ctflowd *d = arg;
+	struct ctsock_stats cs;
+	struct track_stats ts;
+
+	ctsock_get_stats(d->cs, &cs);
+	track_get_stats(d->track, &ts);
+	out->events_lost = cs.kernel_drops;
+	out->overruns = cs.overruns;
+	out->rejected = cs.rejected;
+	out->ended_unobserved = ts.ended_unobserved;
+}
+
+static int setup_ipfix(struct ctflowd *d)
+{
+	const struct ipfix_cfg cfg = { d->conf.ipfix_domain, d->conf.ipfix_enterprise_ies,
+				       d->conf.ipfix_stats_interval_ms, d->conf.ncollectors,
+				       d->conf.collectors };
+	const struct ipfix_source src = { loss_counters, d };
+
+	if (!d->conf.ncollectors)
+		return 0;
+	d->ipfix = ipfix_exporter_new(&cfg, d->loop, &src);
+	if (!d->ipfix)
+		return log_warn("cannot set up IPFIX export"), -1;
+	return 0;
 }
 
 /* ---- kernel sink ---- */
@@ -323,6 +356,7 @@ static int setup_loop(struct ctflowd *d)
 
 static void teardown(struct ctflowd *d)
 {
+	ipfix_exporter_free(d->ipfix);
 	snmp_agent_stop(d->snmp);
 	ctsock_close(d->cs);
 	track_free(d->track);
@@ -473,7 +507,8 @@ int main(int argc, char **argv)
 	d->health.acct_on = -1;
 	refresh_kernel_state(d);
 	rc = 1;
-	if (setup_signals(d) == 0 && setup_core(d) == 0 && setup_loop(d) == 0) {
+	if (setup_signals(d) == 0 && setup_core(d) == 0 && setup_loop(d) == 0 &&
+	    setup_ipfix(d) == 0) {
 		if (d->conf.snmp && !(d->snmp = snmp_agent_start(d)))
 			log_warnx("continuing without the SNMP subagent");
 		write_pid_file(d->conf.pid_file);

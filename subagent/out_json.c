@@ -5,6 +5,8 @@
  */
 #include "out_json.h"
 
+#include "ipfix_export.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -118,6 +120,31 @@ static void put_collector(FILE *f, struct ctflowd *d)
 		U64(d->health.last_event), U64(d->health.started));
 }
 
+static void put_ipfix(FILE *f, struct ctflowd *d)
+{
+	size_t n = d->ipfix ? ipfix_exporter_sessions(d->ipfix) : 0;
+
+	fputs("\"ipfix\":[", f);
+	for (size_t i = 0; i < n; i++) {
+		const struct ipfix_collector_cfg *c = ipfix_exporter_collector(d->ipfix, i);
+		struct ipfix_session_stats st;
+
+		ipfix_exporter_stats(d->ipfix, i, &st);
+		fprintf(f, "%s{\"name\":\"%s\",\"address\":\"%s\",\"port\":%u,\"transport\":\"%s\","
+			   "\"state\":\"%s\",\"messages\":%llu,\"octets\":%llu,\"records\":%llu,"
+			   "\"templates\":%llu,\"options_templates\":%llu,\"discarded_messages\":%llu,"
+			   "\"notsent_flows\":%llu,\"notsent_packets\":%llu,\"notsent_octets\":%llu,"
+			   "\"buffered\":%llu,\"connects\":%llu,\"sequence\":%u}",
+			i ? ",\n" : "\n", c->name, c->address, c->port, c->tcp ? "tcp" : "udp",
+			st.state == IPFIX_UP ? "up" : st.state == IPFIX_CONNECTING ? "connecting" : "down",
+			U64(st.messages), U64(st.octets), U64(st.records), U64(st.templates),
+			U64(st.opt_templates), U64(st.discarded_messages), U64(st.notsent_flows),
+			U64(st.notsent_packets), U64(st.notsent_octets), U64(st.buffered),
+			U64(st.connects), st.seq);
+	}
+	fputs("],\n", f);
+}
+
 int json_write(FILE *f, struct ctflowd *d)
 {
 	size_t n = agg_set_count(d->agg);
@@ -125,6 +152,7 @@ int json_write(FILE *f, struct ctflowd *d)
 	fprintf(f, "{\"version\":\"%s\",\"generation\":%llu,\"time\":%llu,\n", CTFLOWD_VERSION,
 		U64(++d->json_generation), U64(time(NULL)));
 	put_collector(f, d);
+	put_ipfix(f, d);
 	fputs("\"profiles\":[", f);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", f);

@@ -53,6 +53,19 @@ static void every_key_is_typed(void)
 		"agentx_ping = 10s\n"
 		"snmp_root = .1.3.6.1.4.1.99999.5\n"
 		"top_interval = 30s\n"
+		"ipfix_domain = 4000000000\n"
+		"ipfix_enterprise_ies = yes\n"
+		"ipfix_stats_interval = 10s\n"
+		"[collector nfcapd]\n"
+		"address = 192.0.2.10\n"
+		"port = 9995\n"
+		"[collector central]\n"
+		"address = 2001:db8::10\n"
+		"transport = tcp\n"
+		"reconnect = 5s\n"
+		"buffer = 5000\n"
+		"mtu = 9000\n"
+		"template_refresh = 2m\n"
 		"\n"
 		"[profile subnets]\n"
 		"key = src/24/64, dst/24/64\n"
@@ -87,6 +100,21 @@ static void every_key_is_typed(void)
 	CHECK_EQ_U(c.snmp_root[7], 5);
 	CHECK_EQ_U(c.top_interval_ms, 30000);
 	CHECK_EQ_U(c.profiles[0].top, 25);
+	CHECK_EQ_U(c.ipfix_domain, 4000000000u);
+	CHECK_EQ_U(c.ipfix_enterprise_ies, 1);
+	CHECK_EQ_U(c.ipfix_stats_interval_ms, 10000);
+	CHECK_EQ_U(c.ncollectors, 2);
+	CHECK(strcmp(c.collectors[0].address, "192.0.2.10") == 0);
+	CHECK_EQ_U(c.collectors[0].port, 9995);
+	CHECK_EQ_U(c.collectors[0].tcp, 0);
+	CHECK_EQ_U(c.collectors[0].mtu, 1500);
+	CHECK_EQ_U(c.collectors[0].reconnect_ms, 60000);
+	CHECK_EQ_U(c.collectors[1].tcp, 1);
+	CHECK_EQ_U(c.collectors[1].port, 4739);
+	CHECK_EQ_U(c.collectors[1].reconnect_ms, 5000);
+	CHECK_EQ_U(c.collectors[1].buffer, 5000);
+	CHECK_EQ_U(c.collectors[1].mtu, 9000);
+	CHECK_EQ_U(c.collectors[1].template_refresh_ms, 120000);
 	CHECK_EQ_U(c.profiles[1].top, 10);
 	CHECK_EQ_U(c.nprofiles, 2); /* named profiles replace the defaults */
 	CHECK(strcmp(c.profiles[0].name, "subnets") == 0);
@@ -110,10 +138,16 @@ static void errors_name_file_line_and_reason(void)
 		{ "dump_file = tables.json\n", "t.conf:1: dump_file: 'tables.json' is not an absolute path (or none)" },
 		{ "log_level = loud\n", "t.conf:1: log_level: 'loud' is not one of error, warning, info, debug" },
 		{ "rcvbuf = 1M\nrcvbuf = 2M\n", "t.conf:2: 'rcvbuf' is set twice" },
-		{ "rcvbuf\n", "t.conf:1: expected 'key = value' or '[profile NAME]'" },
+		{ "rcvbuf\n", "t.conf:1: expected 'key = value' or a section header" },
 		{ "rcvbuf =\n", "t.conf:1: 'rcvbuf' has no value" },
 		{ "= 5\n", "t.conf:1: missing key before '='" },
-		{ "[collector x]\n", "t.conf:1: unknown section '[collector x]'" },
+		{ "[exporter x]\n", "t.conf:1: unknown section '[exporter x]'" },
+		{ "[collector x]\n", "t.conf:1: [collector x] has no 'address'" },
+		{ "[collector x]\naddress = 10.0.0.300\n", "t.conf:2: address: '10.0.0.300' is not an IPv4 or IPv6 address" },
+		{ "[collector x]\naddress = ::1\ntransport = sctp\n", "t.conf:3: transport: 'sctp' is not udp or tcp" },
+		{ "[collector x]\naddress = ::1\nport = 70000\n", "t.conf:3: port: 70000 is out of range 1..65535" },
+		{ "[collector x]\naddress = ::1\n[collector x]\naddress = ::1\n", "t.conf:3: collector 'x' is defined twice" },
+		{ "[collector x]\naddress = ::1\nrows = 5\n", "t.conf:3: unknown key 'rows' in [collector x]" },
 		{ "[profile]\n", "t.conf:1: unknown section '[profile]'" },
 		{ "[profile a b\n", "t.conf:1: section header must be '[profile NAME]'" },
 		{ "[profile bad!name]\n", "t.conf:1: profile name 'bad!name' must be 1-32 letters" },

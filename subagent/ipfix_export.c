@@ -1,0 +1,503 @@
+/*
+ * ipfix_export: sessions, transports and timing around the pure encoder.
+ *
+ * Records wait in a per-session ring as structs, not bytes: a message's
+ * sequence number and the templates it relies on belong to one transport
+ * session, so records that wait out a TCP reconnection must be encoded for
+ * the new session.  A pump timer turns waiting records into messages, a
+ * bounded number per call so the event loop never stalls on export.  A TCP
+ * session holds at most one partly written message; while the kernel's
+ * socket buffer is full the pump waits for POLLOUT and records queue in the
+ * ring.
+ */
+#include "ipfix_export.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipfix_rec.h"
+
+#define PUMP_MS 20
+#define PUMP_MESSAGES 64 /* per session and pump call */
+#define TCP_MSG_MAX 16384
+#define MAX_TEMPLATES 8
+
+struct session {
+	struct ipfix_exporter *x;
+	struct ipfix_collector_cfg cfg;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int fd, io;
+	size_t msg_max;
+	struct ipfix_flowrec *ring;
+	uint32_t head, count;
+	uint8_t *out;                /* TCP: the message being written */
+	size_t out_len, out_off;
+	uint64_t out_records, out_packets, out_octets;
+	int need_templates, need_stats;
+	uint64_t templates_due_ms, reconnect_at_ms;
+	struct ipfix_session_stats st;
+};
+
+struct ipfix_exporter {
+	struct ipfix_cfg cfg;
+	struct loop *lp;
+	struct ipfix_source src;
+	struct session *s;
+	size_t n;
+	int t_pump, t_stats;
+	uint32_t epid;
+	const struct ipfix_template *data_t[MAX_TEMPLATES], *opt_t[MAX_TEMPLATES];
+	size_t ndata, nopt;
+	uint8_t msg[65536];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void count_drop(struct session *s, uint64_t flows, uint64_t pkts, uint64_t octets)
+{
+	uint64_t t = now_ms();
+
+	s->st.notsent_flows += flows;
+	s->st.notsent_packets += pkts;
+	s->st.notsent_octets += octets;
+	if (!s->st.first_drop_ms)
+		s->st.first_drop_ms = t;
+	s->st.last_drop_ms = t;
+}
+
+/* ---- the ring of waiting records ---- */
+
+static void ring_push(struct session *s, const struct ipfix_flowrec *r)
+{
+	if (s->count == s->cfg.buffer) {
+		count_drop(s, 1, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
+		return;
+	}
+	s->ring[(s->head + s->count) % s->cfg.buffer] = *r;
+	s->count++;
+}
+
+static const struct ipfix_flowrec *ring_peek(const struct session *s)
+{
+	return s->count ? &s->ring[s->head] : NULL;
+}
+
+static void ring_pop(struct session *s)
+{
+	s->head = (s->head + 1) % s->cfg.buffer;
+	s->count--;
+}
+
+/* ---- transport ---- */
+
+static void on_io(void *arg, short revents);
+
+static void session_close(struct session *s)
+{
+	if (s->io >= 0)
+		loop_io_del(s->x->lp, s->io);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = s->io = -1;
+	s->st.state = IPFIX_DOWN;
+	if (s->out_len > s->out_off) { /* a message cut short is lost to the collector */
+		s->st.discarded_messages++;
+		count_drop(s, s->out_records, s->out_packets, s->out_octets);
+	}
+	s->out_len = s->out_off = 0;
+	s->reconnect_at_ms = now_ms() + s->cfg.reconnect_ms;
+}
+
+/* A new transport session: templates first, sequence numbers from 0. */
+static void session_up(struct session *s)
+{
+	s->st.state = IPFIX_UP;
+	s->st.seq = 0;
+	s->st.connects++;
+	s->st.session_start_ms = now_ms();
+	s->need_templates = 1;
+	s->need_stats = 1;
+	s->templates_due_ms = 0;
+	loop_io_events(s->x->lp, s->io, POLLIN);
+}
+
+static void session_connect(struct session *s)
+{
+	int type = s->cfg.tcp ? SOCK_STREAM : SOCK_DGRAM;
+
+	s->fd = socket(s->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		s->reconnect_at_ms = now_ms() + s->cfg.reconnect_ms;
+		return;
+	}
+	s->io = loop_io_add(s->x->lp, s->fd, POLLOUT, on_io, s);
+	if (s->io < 0) {
+		session_close(s);
+		return;
+	}
+	/* UDP: connect() only fixes the peer (and lets ICMP errors surface) */
+	if (connect(s->fd, (struct sockaddr *)&s->sa, s->salen) == 0) {
+		session_up(s);
+	} else if (errno == EINPROGRESS) {
+		s->st.state = IPFIX_CONNECTING;
+	} else {
+		session_close(s);
+	}
+}
+
+/* Write what is pending; 1 when nothing is left. */
+static int flush_out(struct session *s)
+{
+	while (s->out_off < s->out_len) {
+		ssize_t w = send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			loop_io_events(s->x->lp, s->io, POLLIN | POLLOUT);
+			return 0;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			session_close(s);
+			return 0;
+		}
+		s->out_off += (size_t)w;
+	}
+	if (s->out_len) {
+		s->st.messages++;
+		s->st.octets += s->out_len;
+		s->st.records += s->out_records;
+		s->out_len = s->out_off = 0;
+		s->out_records = s->out_packets = s->out_octets = 0;
+	}
+	loop_io_events(s->x->lp, s->io, POLLIN);
+	return 1;
+}
+
+/* One finished message: UDP sends it or loses it, TCP queues and writes it. */
+static void emit(struct session *s, const uint8_t *msg, size_t len, uint64_t recs, uint64_t pkts,
+		 uint64_t octets)
+{
+	if (!s->cfg.tcp) {
+		if (send(s->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) {
+			s->st.messages++;
+			s->st.octets += len;
+			s->st.records += recs;
+		} else {
+			s->st.discarded_messages++;
+			count_drop(s, recs, pkts, octets);
+		}
+		return;
+	}
+	memcpy(s->out, msg, len);
+	s->out_len = len;
+	s->out_off = 0;
+	s->out_records = recs;
+	s->out_packets = pkts;
+	s->out_octets = octets;
+	flush_out(s);
+}
+
+static void on_io(void *arg, short revents)
+{
+	struct session *s = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	char sink[512];
+
+	if (s->st.state == IPFIX_CONNECTING) {
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+			session_close(s);
+			return;
+		}
+		session_up(s);
+		return;
+	}
+	if (revents & POLLIN) {
+		/* collectors send nothing: readable means closed, or an ICMP error (UDP) */
+		ssize_t r = recv(s->fd, sink, sizeof(sink), MSG_DONTWAIT);
+
+		if (s->cfg.tcp && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
+			session_close(s);
+			return;
+		}
+	}
+	if (revents & (POLLERR | POLLHUP)) {
+		if (s->cfg.tcp) {
+			session_close(s);
+			return;
+		}
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len); /* UDP: clear an ICMP error */
+	}
+	if ((revents & POLLOUT) && s->cfg.tcp)
+		flush_out(s);
+}
+
+/* ---- messages ---- */
+
+static uint32_t export_time(void)
+{
+	return (uint32_t)time(NULL);
+}
+
+static void send_templates(struct ipfix_exporter *x, struct session *s)
+{
+	struct ipfix_msg m;
+
+	ipfix_msg_init(&m, x->msg, s->msg_max);
+	for (size_t i = 0; i < x->ndata; i++)
+		ipfix_msg_template(&m, x->data_t[i]);
+	for (size_t i = 0; i < x->nopt; i++)
+		ipfix_msg_template(&m, x->opt_t[i]);
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), 0, 0, 0);
+	s->st.templates += x->ndata;
+	s->st.opt_templates += x->nopt;
+	s->need_templates = 0;
+	s->templates_due_ms = now_ms() + s->cfg.template_refresh_ms;
+}
+
+static void send_stats(struct ipfix_exporter *x, struct session *s)
+{
+	struct ipfix_stats_in in;
+	struct ipfix_loss loss = { 0, 0, 0, 0 };
+	struct ipfix_values v;
+	struct ipfix_msg m;
+
+	if (x->src.loss)
+		x->src.loss(x->src.arg, &loss);
+	memset(&in, 0, sizeof(in));
+	in.odid = x->cfg.domain;
+	in.exporting_process_id = x->epid;
+	in.messages = s->st.messages;
+	in.records = s->st.records;
+	in.octets = s->st.octets;
+	in.notsent_flows = s->st.notsent_flows;
+	in.notsent_packets = s->st.notsent_packets;
+	in.notsent_octets = s->st.notsent_octets;
+	in.first_drop_ms = s->st.first_drop_ms;
+	in.last_drop_ms = s->st.last_drop_ms;
+	in.events_lost = loss.events_lost;
+	in.overruns = loss.overruns;
+	in.ended_unobserved = loss.ended_unobserved;
+	in.rejected = loss.rejected;
+	in.now_ms = now_ms();
+	memset(&v, 0, sizeof(v));
+	ipfix_opt_values(&in, &v);
+	ipfix_msg_init(&m, x->msg, s->msg_max);
+	for (size_t i = 0; i < x->nopt; i++)
+		ipfix_msg_record(&m, x->opt_t[i], &v);
+	uint32_t recs = m.records;
+
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), recs, 0, 0);
+	s->st.seq += recs; /* options data records are data records too */
+	s->need_stats = 0;
+}
+
+static void send_data(struct ipfix_exporter *x, struct session *s)
+{
+	struct ipfix_values v;
+	struct ipfix_msg m;
+	const struct ipfix_flowrec *r;
+	uint64_t pkts = 0, octets = 0;
+
+	memset(&v, 0, sizeof(v));
+	ipfix_msg_init(&m, x->msg, s->msg_max);
+	while ((r = ring_peek(s)) != NULL) {
+		ipfix_rec_values(r, &v);
+		if (ipfix_msg_record(&m, ipfix_rec_template(r, x->cfg.enterprise_ies), &v) < 0)
+			break;
+		pkts += r->packets[0] + r->packets[1];
+		octets += r->octets[0] + r->octets[1];
+		ring_pop(s);
+	}
+	uint32_t recs = m.records;
+
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), recs, pkts,
+	     octets);
+	s->st.seq += recs;
+}
+
+static void session_pump(struct ipfix_exporter *x, struct session *s, uint64_t now)
+{
+	if (s->st.state == IPFIX_DOWN && now >= s->reconnect_at_ms)
+		session_connect(s);
+	if (s->st.state != IPFIX_UP || (s->cfg.tcp && !flush_out(s)))
+		return;
+	if (!s->cfg.tcp && now >= s->templates_due_ms)
+		s->need_templates = 1;
+	for (int i = 0; i < PUMP_MESSAGES && s->st.state == IPFIX_UP; i++) {
+		if (s->need_templates)
+			send_templates(x, s);
+		else if (s->need_stats)
+			send_stats(x, s);
+		else if (s->count)
+			send_data(x, s);
+		else
+			break;
+		if (s->out_len) /* TCP socket buffer full: wait for POLLOUT */
+			break;
+	}
+}
+
+static void on_pump(void *arg)
+{
+	struct ipfix_exporter *x = arg;
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < x->n; i++)
+		session_pump(x, &x->s[i], now);
+	loop_timer_arm(x->lp, x->t_pump, PUMP_MS);
+}
+
+static void on_stats(void *arg)
+{
+	struct ipfix_exporter *x = arg;
+
+	for (size_t i = 0; i < x->n; i++)
+		x->s[i].need_stats = 1;
+	loop_timer_arm(x->lp, x->t_stats, x->cfg.stats_interval_ms);
+}
+
+/* ---- set-up ---- */
+
+static int resolve(const struct ipfix_collector_cfg *c, struct sockaddr_storage *sa,
+		   socklen_t *len)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, c->address, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(c->port);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, c->address, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(c->port);
+		*len = sizeof(*v6);
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static int session_init(struct ipfix_exporter *x, struct session *s,
+			const struct ipfix_collector_cfg *c)
+{
+	s->x = x;
+	s->cfg = *c;
+	s->fd = s->io = -1;
+	if (s->cfg.buffer == 0)
+		s->cfg.buffer = 1;
+	if (resolve(c, &s->sa, &s->salen) < 0)
+		return -1;
+	/* UDP: the whole message must fit the path MTU after the IP and UDP headers */
+	s->msg_max = c->tcp ? TCP_MSG_MAX
+			    : c->mtu - (s->sa.ss_family == AF_INET6 ? 40u : 20u) - 8u;
+	s->ring = calloc(s->cfg.buffer, sizeof(*s->ring));
+	s->out = malloc(TCP_MSG_MAX);
+	return s->ring && s->out ? 0 : -1;
+}
+
+struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct loop *lp,
+					  const struct ipfix_source *src)
+{
+	struct ipfix_exporter *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->cfg = *cfg;
+	x->lp = lp;
+	if (src)
+		x->src = *src;
+	x->epid = (uint32_t)getpid();
+	x->ndata = ipfix_rec_templates(cfg->enterprise_ies, x->data_t, MAX_TEMPLATES);
+	x->nopt = ipfix_opt_templates(x->opt_t, MAX_TEMPLATES);
+	x->s = calloc(cfg->ncollectors ? cfg->ncollectors : 1, sizeof(*x->s));
+	x->t_pump = loop_timer_add(lp, on_pump, x);
+	x->t_stats = loop_timer_add(lp, on_stats, x);
+	if (!x->s || x->t_pump < 0 || x->t_stats < 0)
+		goto fail;
+	for (size_t i = 0; i < cfg->ncollectors; i++) {
+		x->n = i + 1;
+		if (session_init(x, &x->s[i], &cfg->collectors[i]) < 0)
+			goto fail;
+	}
+	loop_timer_arm(lp, x->t_pump, 0);
+	loop_timer_arm(lp, x->t_stats, cfg->stats_interval_ms);
+	return x;
+fail:
+	ipfix_exporter_free(x);
+	return NULL;
+}
+
+void ipfix_exporter_free(struct ipfix_exporter *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->n; i++) {
+		struct session *s = &x->s[i];
+
+		if (s->st.state == IPFIX_UP)
+			session_pump(x, s, now_ms()); /* best effort, never blocks */
+		if (s->fd >= 0) {
+			if (s->io >= 0)
+				loop_io_del(x->lp, s->io);
+			close(s->fd);
+		}
+		free(s->ring);
+		free(s->out);
+	}
+	if (x->t_pump >= 0)
+		loop_timer_disarm(x->lp, x->t_pump);
+	if (x->t_stats >= 0)
+		loop_timer_disarm(x->lp, x->t_stats);
+	free(x->s);
+	free(x);
+}
+
+void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s)
+{
+	struct ipfix_flowrec r;
+
+	ipfix_rec_from_slice(s, &r);
+	for (size_t i = 0; i < x->n; i++)
+		ring_push(&x->s[i], &r);
+}
+
+size_t ipfix_exporter_sessions(const struct ipfix_exporter *x)
+{
+	return x->n;
+}
+
+const struct ipfix_collector_cfg *ipfix_exporter_collector(const struct ipfix_exporter *x,
+							   size_t i)
+{
+	return i < x->n ? &x->s[i].cfg : NULL;
+}
+
+void ipfix_exporter_stats(const struct ipfix_exporter *x, size_t i,
+			  struct ipfix_session_stats *out)
+{
+	if (i >= x->n)
+		return;
+	*out = x->s[i].st;
+	out->buffered = x->s[i].count;
+}

@@ -1,0 +1,86 @@
+/*
+ * ipfix_export: the Exporting Process.  One Transport Session per
+ * configured collector, UDP or TCP, IPv4 or IPv6, each with its own
+ * templates, sequence numbers (data records sent before each message, per
+ * session and observation domain) and statistics.
+ *
+ * Every flow slice becomes one record queued to every session.  A session
+ * keeps at most `buffer` records waiting; beyond that records are dropped
+ * and counted (notSent*), and the counts go to the collector in the RFC 7011
+ * 4.3 options records.  UDP: templates at start and every template_refresh,
+ * messages sized to the MTU, one socket so the source port never changes.
+ * TCP: templates first on every connection, reconnect every `reconnect`
+ * while the collector is away, records buffered meanwhile.
+ */
+#ifndef CTFLOWD_IPFIX_EXPORT_H
+#define CTFLOWD_IPFIX_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acct_track.h"
+#include "base_loop.h"
+
+#define IPFIX_NAME_MAX 32
+
+struct ipfix_collector_cfg {
+	char name[IPFIX_NAME_MAX + 1];
+	char address[64];           /* IPv4 or IPv6 literal */
+	uint16_t port;
+	int tcp;
+	uint32_t mtu;               /* UDP: path MTU the messages must fit */
+	uint32_t template_refresh_ms;
+	uint32_t buffer;            /* records held while the collector is away or slow */
+	uint32_t reconnect_ms;      /* TCP */
+};
+
+struct ipfix_cfg {
+	uint32_t domain;            /* observation domain id */
+	int enterprise_ies;         /* zone, mark and labels in the flow templates */
+	uint32_t stats_interval_ms; /* options records */
+	size_t ncollectors;
+	const struct ipfix_collector_cfg *collectors;
+};
+
+/* ctflowd's own loss counters, reported in an options record. */
+struct ipfix_loss {
+	uint64_t events_lost, overruns, ended_unobserved, rejected;
+};
+
+struct ipfix_source {
+	void (*loss)(void *arg, struct ipfix_loss *out);
+	void *arg;
+};
+
+enum ipfix_state { IPFIX_DOWN, IPFIX_CONNECTING, IPFIX_UP };
+
+struct ipfix_session_stats {
+	int state;                  /* enum ipfix_state */
+	uint64_t messages, octets, records;   /* sent in full */
+	uint64_t templates, opt_templates;    /* template records sent */
+	uint64_t discarded_messages;          /* built but not sent (send error, closed) */
+	uint64_t notsent_flows, notsent_packets, notsent_octets;
+	uint64_t first_drop_ms, last_drop_ms;
+	uint64_t buffered;                    /* records waiting now */
+	uint64_t connects;                    /* sessions started (TCP connections) */
+	uint64_t session_start_ms;            /* realtime of the current session's start */
+	uint32_t seq;                         /* next sequence number */
+};
+
+struct ipfix_exporter;
+
+/* NULL with errno on failure (bad address, no memory). */
+struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct loop *lp,
+					  const struct ipfix_source *src);
+/* Sends what it can without blocking, then closes everything. */
+void ipfix_exporter_free(struct ipfix_exporter *x);
+
+void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s);
+
+size_t ipfix_exporter_sessions(const struct ipfix_exporter *x);
+const struct ipfix_collector_cfg *ipfix_exporter_collector(const struct ipfix_exporter *x,
+							   size_t i);
+void ipfix_exporter_stats(const struct ipfix_exporter *x, size_t i,
+			  struct ipfix_session_stats *out);
+
+#endif
