@@ -71,11 +71,11 @@ build/tools/%: tests/tools/%.c
 
 # libFuzzer targets: clang only.
 FUZZ_SRCS = kern_ctparse base_conf agg_key agg_order agg_profile agg_table acct_track base_hash base_log \
-            snmp_index
-fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx
+            snmp_index ipfix_enc ipfix_rec
+fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx build/fuzz/fuzz_ipfix
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS:%=subagent/%.c)
 	@mkdir -p build/fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isubagent \
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isubagent -Itests/unit \
 		-o $@ $< $(FUZZ_SRCS:%=subagent/%.c) $(LDLIBS_ALL)
 
 deps:

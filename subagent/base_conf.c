@@ -104,6 +104,7 @@ static const struct key_def collector_keys[] = {
 	{ "template_refresh", V_DURATION_MS, 1000, 86400000, COFF(refresh_ms) },
 	{ "buffer", V_COUNT, 1, 10000000, COFF(buffer) },
 	{ "reconnect", V_DURATION_MS, 1000, 86400000, COFF(reconnect_ms) },
+	{ "statistics", V_BOOL, 0, 1, COFF(cfg.statistics) },
 };
 
 static const struct key_def profile_keys[] = {
@@ -383,7 +384,7 @@ static int set_key(struct parser *ps, const char *key, const char *val)
 			    ps->prof->def.name);
 	if (ps->coll)
 		return fail(ps, "unknown key '%s' in [collector %s] (expected address, port, transport, "
-			    "mtu, template_refresh, buffer, reconnect)", key, ps->coll->cfg.name);
+			    "mtu, template_refresh, buffer, reconnect, statistics)", key, ps->coll->cfg.name);
 	return fail(ps, "unknown key '%s'", key);
 }
 
@@ -454,6 +455,7 @@ static int begin_collector(struct parser *ps, const char *name)
 	c->buffer = 100000;
 	c->refresh_ms = 60000;
 	c->reconnect_ms = 60000; /* RFC 7011 10.4.2: not more often than once a minute */
+	c->cfg.statistics = 1;
 	c->line = ps->line;
 	ps->coll = c;
 	ps->seen_section = 0;

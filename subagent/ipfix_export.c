@@ -42,6 +42,8 @@ struct session {
 	size_t out_len, out_off;
 	uint64_t out_records, out_packets, out_octets;
 	int need_templates, need_stats;
+	size_t next_template;        /* announcing: the first template not yet sent */
+	size_t nopt;                 /* options templates this session uses */
 	uint64_t templates_due_ms, reconnect_at_ms;
 	struct ipfix_session_stats st;
 };
@@ -130,7 +132,8 @@ static void session_up(struct session *s)
 	s->st.connects++;
 	s->st.session_start_ms = now_ms();
 	s->need_templates = 1;
-	s->need_stats = 1;
+	s->next_template = 0;
+	s->need_stats = s->nopt > 0;
 	s->templates_due_ms = 0;
 	loop_io_events(s->x->lp, s->io, POLLIN);
 }
@@ -159,10 +162,39 @@ static void session_connect(struct session *s)
 	}
 }
 
+/* UDP: one datagram.  A full socket buffer keeps it for POLLOUT; an ICMP error
+ * left by an earlier datagram is reported on this send (the datagram itself
+ * was not sent), so it is tried once more; anything else loses it. */
+static int flush_udp(struct session *s)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		ssize_t w = send(s->fd, s->out, s->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w == (ssize_t)s->out_len) {
+			s->out_off = s->out_len;
+			return 1;
+		}
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			loop_io_events(s->x->lp, s->io, POLLIN | POLLOUT);
+			return 0;
+		}
+		if (!(w < 0 && (errno == ECONNREFUSED || errno == EINTR)))
+			break;
+	}
+	s->st.discarded_messages++;
+	count_drop(s, s->out_records, s->out_packets, s->out_octets);
+	s->out_len = s->out_off = 0;
+	s->out_records = s->out_packets = s->out_octets = 0;
+	loop_io_events(s->x->lp, s->io, POLLIN);
+	return 1;
+}
+
 /* Write what is pending; 1 when nothing is left. */
 static int flush_out(struct session *s)
 {
-	while (s->out_off < s->out_len) {
+	if (!s->cfg.tcp && s->out_len && !flush_udp(s))
+		return 0;
+	while (s->out_off < s->out_len && s->cfg.tcp) {
 		ssize_t w = send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
@@ -189,21 +221,11 @@ static int flush_out(struct session *s)
 	return 1;
 }
 
-/* One finished message: UDP sends it or loses it, TCP queues and writes it. */
+/* One finished message, queued and written: TCP as a byte stream (possibly
+ * in pieces), UDP as one datagram. */
 static void emit(struct session *s, const uint8_t *msg, size_t len, uint64_t recs, uint64_t pkts,
 		 uint64_t octets)
 {
-	if (!s->cfg.tcp) {
-		if (send(s->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) {
-			s->st.messages++;
-			s->st.octets += len;
-			s->st.records += recs;
-		} else {
-			s->st.discarded_messages++;
-			count_drop(s, recs, pkts, octets);
-		}
-		return;
-	}
 	memcpy(s->out, msg, len);
 	s->out_len = len;
 	s->out_off = 0;
@@ -244,7 +266,7 @@ static void on_io(void *arg, short revents)
 		}
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len); /* UDP: clear an ICMP error */
 	}
-	if ((revents & POLLOUT) && s->cfg.tcp)
+	if (revents & POLLOUT)
 		flush_out(s);
 }
 
@@ -255,19 +277,33 @@ static uint32_t export_time(void)
 	return (uint32_t)time(NULL);
 }
 
+static const struct ipfix_template *template_at(const struct ipfix_exporter *x,
+					       const struct session *s, size_t i)
+{
+	return i < x->ndata ? x->data_t[i] : i < x->ndata + s->nopt ? x->opt_t[i - x->ndata] : NULL;
+}
+
+/* One message of templates, as many as fit (a small UDP MTU takes several). */
 static void send_templates(struct ipfix_exporter *x, struct session *s)
 {
+	const struct ipfix_template *t;
 	struct ipfix_msg m;
 
 	ipfix_msg_init(&m, x->msg, s->msg_max);
-	for (size_t i = 0; i < x->ndata; i++)
-		ipfix_msg_template(&m, x->data_t[i]);
-	for (size_t i = 0; i < x->nopt; i++)
-		ipfix_msg_template(&m, x->opt_t[i]);
+	while ((t = template_at(x, s, s->next_template)) != NULL) {
+		if (ipfix_msg_template(&m, t) < 0)
+			break;
+		if (t->scope)
+			s->st.opt_templates++;
+		else
+			s->st.templates++;
+		s->next_template++;
+	}
 	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), 0, 0, 0);
-	s->st.templates += x->ndata;
-	s->st.opt_templates += x->nopt;
+	if (template_at(x, s, s->next_template))
+		return;
 	s->need_templates = 0;
+	s->next_template = 0;
 	s->templates_due_ms = now_ms() + s->cfg.template_refresh_ms;
 }
 
@@ -299,12 +335,14 @@ static void send_stats(struct ipfix_exporter *x, struct session *s)
 	memset(&v, 0, sizeof(v));
 	ipfix_opt_values(&in, &v);
 	ipfix_msg_init(&m, x->msg, s->msg_max);
-	for (size_t i = 0; i < x->nopt; i++)
+	for (size_t i = 0; i < s->nopt; i++)
 		ipfix_msg_record(&m, x->opt_t[i], &v);
 	uint32_t recs = m.records;
 
-	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), recs, 0, 0);
-	s->st.seq += recs; /* options data records are data records too */
+	/* not flow records (exportedFlowRecordTotalCount counts those), but data
+	 * records all the same: they advance the sequence number */
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), 0, 0, 0);
+	s->st.seq += recs;
 	s->need_stats = 0;
 }
 
@@ -332,12 +370,13 @@ static void send_data(struct ipfix_exporter *x, struct session *s)
 	s->st.seq += recs;
 }
 
-static void session_pump(struct ipfix_exporter *x, struct session *s, uint64_t now)
+/* 1 when the session has more to send right now. */
+static int session_pump(struct ipfix_exporter *x, struct session *s, uint64_t now)
 {
 	if (s->st.state == IPFIX_DOWN && now >= s->reconnect_at_ms)
 		session_connect(s);
-	if (s->st.state != IPFIX_UP || (s->cfg.tcp && !flush_out(s)))
-		return;
+	if (s->st.state != IPFIX_UP || !flush_out(s))
+		return 0;
 	if (!s->cfg.tcp && now >= s->templates_due_ms)
 		s->need_templates = 1;
 	for (int i = 0; i < PUMP_MESSAGES && s->st.state == IPFIX_UP; i++) {
@@ -349,19 +388,22 @@ static void session_pump(struct ipfix_exporter *x, struct session *s, uint64_t n
 			send_data(x, s);
 		else
 			break;
-		if (s->out_len) /* TCP socket buffer full: wait for POLLOUT */
-			break;
+		if (s->out_len) /* socket buffer full: wait for POLLOUT */
+			return 0;
 	}
+	return s->st.state == IPFIX_UP && (s->need_templates || s->need_stats || s->count);
 }
 
 static void on_pump(void *arg)
 {
 	struct ipfix_exporter *x = arg;
 	uint64_t now = now_ms();
+	int more = 0;
 
 	for (size_t i = 0; i < x->n; i++)
-		session_pump(x, &x->s[i], now);
-	loop_timer_arm(x->lp, x->t_pump, PUMP_MS);
+		more |= session_pump(x, &x->s[i], now);
+	/* a backlog is worked off at once, in slices, between the loop's other work */
+	loop_timer_arm(x->lp, x->t_pump, more ? 0 : PUMP_MS);
 }
 
 static void on_stats(void *arg)
@@ -369,7 +411,7 @@ static void on_stats(void *arg)
 	struct ipfix_exporter *x = arg;
 
 	for (size_t i = 0; i < x->n; i++)
-		x->s[i].need_stats = 1;
+		x->s[i].need_stats = x->s[i].nopt > 0;
 	loop_timer_arm(x->lp, x->t_stats, x->cfg.stats_interval_ms);
 }
 
@@ -406,6 +448,7 @@ static int session_init(struct ipfix_exporter *x, struct session *s,
 	s->fd = s->io = -1;
 	if (s->cfg.buffer == 0)
 		s->cfg.buffer = 1;
+	s->nopt = c->statistics ? x->nopt : 0;
 	if (resolve(c, &s->sa, &s->salen) < 0)
 		return -1;
 	/* UDP: the whole message must fit the path MTU after the IP and UDP headers */

@@ -32,6 +32,7 @@ struct ipfix_collector_cfg {
 	uint32_t template_refresh_ms;
 	uint32_t buffer;            /* records held while the collector is away or slow */
 	uint32_t reconnect_ms;      /* TCP */
+	int statistics;             /* send the options records (and their templates) */
 };
 
 struct ipfix_cfg {
@@ -56,7 +57,7 @@ enum ipfix_state { IPFIX_DOWN, IPFIX_CONNECTING, IPFIX_UP };
 
 struct ipfix_session_stats {
 	int state;                  /* enum ipfix_state */
-	uint64_t messages, octets, records;   /* sent in full */
+	uint64_t messages, octets, records;   /* sent in full; records: flow records */
 	uint64_t templates, opt_templates;    /* template records sent */
 	uint64_t discarded_messages;          /* built but not sent (send error, closed) */
 	uint64_t notsent_flows, notsent_packets, notsent_octets;

@@ -9,6 +9,7 @@ PKGS=(
 	valgrind cppcheck                            # checks
 	iproute2 nftables conntrack iputils-ping     # namespaces and real conntrack
 	python3 procps coreutils                     # test scripts
+	tshark libfixbuf-tools socat nfdump pmacct   # IPFIX collectors and decoders
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -21,6 +22,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Collector packages (nfdump, pmacct) ship services; tests run their own
+# private instances, so keep the packages from starting any during install.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/ctflowd-apt.log 2>&1; then
 	apt-get update -qq >>/tmp/ctflowd-apt.log 2>&1
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/ctflowd-apt.log 2>&1 || {

@@ -1,13 +1,23 @@
 #!/bin/bash
 # The daemon under valgrind through a real workload: events, dumps with
 # growth, an overrun with resync and unobserved closes, LRU eviction, the
-# AgentX subagent answering a full walk and the malformed-index sweep,
-# SIGUSR1 and SIGTERM.  Any memory error or definite leak fails the test.
+# AgentX subagent answering a full walk and the malformed-index sweep, IPFIX
+# export over UDP and TCP with a collector that is away (reconnects, buffer
+# overflow), SIGUSR1 and SIGTERM.  Any memory error or definite leak fails the test.
 TEST_NAME=valgrind
 . "$(dirname "$0")/../lib/netns.sh"
 
 pair_up
 snmpd_start || exit 1
+ip netns exec "$NS_B" nft -f - <<'EOF' || fail "nft notrack"
+table inet cftvg {
+	chain pre { type filter hook prerouting priority raw; iif lo notrack; }
+	chain out { type filter hook output priority raw; oif lo notrack; }
+}
+EOF
+P=$((30000 + $$ % 20000))
+bg_in "$NS_B" "$T/socat-u.log" socat -u UDP-RECV:$P,bind=127.0.0.1 OPEN:/dev/null
+bg_in "$NS_B" "$T/socat-t.log" socat -u TCP-LISTEN:$((P + 1)),bind=127.0.0.1,reuseaddr OPEN:/dev/null
 cat >"$T/c.conf" <<EOF
 dump_file = $T/t.json
 agentx_socket = $T/agentx
@@ -22,6 +32,20 @@ key = proto, port
 [profile tiny]
 key = src/24/64, dst
 rows = 4
+[collector udp]
+address = 127.0.0.1
+port = $P
+template_refresh = 1s
+[collector tcp]
+address = 127.0.0.1
+port = $((P + 1))
+transport = tcp
+[collector away]
+address = 127.0.0.1
+port = $((P + 2))
+transport = tcp
+reconnect = 1s
+buffer = 100
 EOF
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 120
 CTF_NS=$NS_B ctflowd_start "$T/c.conf" valgrind --error-exitcode=99 --leak-check=full \
@@ -58,8 +82,11 @@ assert c["events"] > 0 and c["dump_runs"] >= 2 and c["slices"] > 0, c
 assert c["overruns"] >= 1 and c["ended_unobserved"] > 0, c
 tiny = [p for p in d["profiles"] if p["name"] == "tiny"][0]
 assert tiny["evictions"] > 0, tiny
+x = {s["name"]: s for s in d["ipfix"]}
+assert x["udp"]["records"] > 1000 and x["tcp"]["records"] > 1000, x
+assert x["away"]["notsent_flows"] > 0 and x["away"]["buffered"] == 100, x
 EOF
-	pass "the workload exercised events, dumps, overruns, unobserved closes and eviction"
+	pass "the workload exercised events, dumps, overruns, unobserved closes, eviction and export"
 else
 	fail "workload too small: $(head -c 600 "$T/t.json")"
 fi

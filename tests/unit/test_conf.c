@@ -59,6 +59,7 @@ static void every_key_is_typed(void)
 		"[collector nfcapd]\n"
 		"address = 192.0.2.10\n"
 		"port = 9995\n"
+		"statistics = no\n"
 		"[collector central]\n"
 		"address = 2001:db8::10\n"
 		"transport = tcp\n"
@@ -115,6 +116,8 @@ static void every_key_is_typed(void)
 	CHECK_EQ_U(c.collectors[1].buffer, 5000);
 	CHECK_EQ_U(c.collectors[1].mtu, 9000);
 	CHECK_EQ_U(c.collectors[1].template_refresh_ms, 120000);
+	CHECK_EQ_U(c.collectors[0].statistics, 0);
+	CHECK_EQ_U(c.collectors[1].statistics, 1);
 	CHECK_EQ_U(c.profiles[1].top, 10);
 	CHECK_EQ_U(c.nprofiles, 2); /* named profiles replace the defaults */
 	CHECK(strcmp(c.profiles[0].name, "subnets") == 0);
