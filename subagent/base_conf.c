@@ -47,7 +47,7 @@ struct collector_parse {
 	struct ipfix_collector_cfg cfg;
 	uint64_t port, mtu, buffer;
 	uint64_t tcp;
-	uint32_t refresh_ms, reconnect_ms;
+	uint32_t refresh_ms, reconnect_ms, reconnect_max_ms;
 	int has_address;
 	int line;
 };
@@ -104,6 +104,7 @@ static const struct key_def collector_keys[] = {
 	{ "template_refresh", V_DURATION_MS, 1000, 86400000, COFF(refresh_ms) },
 	{ "buffer", V_COUNT, 1, 10000000, COFF(buffer) },
 	{ "reconnect", V_DURATION_MS, 1000, 86400000, COFF(reconnect_ms) },
+	{ "reconnect_max", V_DURATION_MS, 1000, 86400000, COFF(reconnect_max_ms) },
 	{ "statistics", V_BOOL, 0, 1, COFF(cfg.statistics) },
 };
 
@@ -384,7 +385,7 @@ static int set_key(struct parser *ps, const char *key, const char *val)
 			    ps->prof->def.name);
 	if (ps->coll)
 		return fail(ps, "unknown key '%s' in [collector %s] (expected address, port, transport, "
-			    "mtu, template_refresh, buffer, reconnect, statistics)", key, ps->coll->cfg.name);
+			    "mtu, template_refresh, buffer, reconnect, reconnect_max, statistics)", key, ps->coll->cfg.name);
 	return fail(ps, "unknown key '%s'", key);
 }
 
@@ -417,6 +418,11 @@ static int finish_collector(struct parser *ps)
 	c->cfg.buffer = (uint32_t)c->buffer;
 	c->cfg.template_refresh_ms = c->refresh_ms;
 	c->cfg.reconnect_ms = c->reconnect_ms;
+	c->cfg.reconnect_max_ms = c->reconnect_max_ms;
+	if (c->reconnect_max_ms < c->reconnect_ms) {
+		ps->line = c->line;
+		return fail(ps, "[collector %s]: reconnect_max is less than reconnect", c->cfg.name);
+	}
 	return 0;
 }
 
@@ -455,6 +461,7 @@ static int begin_collector(struct parser *ps, const char *name)
 	c->buffer = 100000;
 	c->refresh_ms = 60000;
 	c->reconnect_ms = 60000; /* RFC 7011 10.4.2: not more often than once a minute */
+	c->reconnect_max_ms = 300000;
 	c->cfg.statistics = 1;
 	c->line = ps->line;
 	ps->coll = c;

@@ -45,6 +45,8 @@ struct session {
 	size_t next_template;        /* announcing: the first template not yet sent */
 	size_t nopt;                 /* options templates this session uses */
 	uint64_t templates_due_ms, reconnect_at_ms;
+	uint32_t backoff_ms;         /* wait before the next connection attempt */
+	int was_up;                  /* the attempt that is ending had connected */
 	struct ipfix_session_stats st;
 };
 
@@ -121,13 +123,22 @@ static void session_close(struct session *s)
 		count_drop(s, s->out_records, s->out_packets, s->out_octets);
 	}
 	s->out_len = s->out_off = 0;
-	s->reconnect_at_ms = now_ms() + s->cfg.reconnect_ms;
+	/* a collector that refuses or times out is retried less and less often */
+	if (s->was_up)
+		s->backoff_ms = s->cfg.reconnect_ms;
+	else if (s->backoff_ms < s->cfg.reconnect_max_ms / 2)
+		s->backoff_ms *= 2;
+	else
+		s->backoff_ms = s->cfg.reconnect_max_ms;
+	s->was_up = 0;
+	s->reconnect_at_ms = now_ms() + s->backoff_ms;
 }
 
 /* A new transport session: templates first, sequence numbers from 0. */
 static void session_up(struct session *s)
 {
 	s->st.state = IPFIX_UP;
+	s->was_up = 1;
 	s->st.seq = 0;
 	s->st.connects++;
 	s->st.session_start_ms = now_ms();
@@ -144,7 +155,7 @@ static void session_connect(struct session *s)
 
 	s->fd = socket(s->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0) {
-		s->reconnect_at_ms = now_ms() + s->cfg.reconnect_ms;
+		s->reconnect_at_ms = now_ms() + s->backoff_ms;
 		return;
 	}
 	s->io = loop_io_add(s->x->lp, s->fd, POLLOUT, on_io, s);
@@ -449,6 +460,9 @@ static int session_init(struct ipfix_exporter *x, struct session *s,
 	if (s->cfg.buffer == 0)
 		s->cfg.buffer = 1;
 	s->nopt = c->statistics ? x->nopt : 0;
+	s->backoff_ms = c->reconnect_ms / 2; /* the first failure doubles it to reconnect */
+	if (s->backoff_ms == 0)
+		s->backoff_ms = 1;
 	if (resolve(c, &s->sa, &s->salen) < 0)
 		return -1;
 	/* UDP: the whole message must fit the path MTU after the IP and UDP headers */

@@ -31,7 +31,8 @@ struct ipfix_collector_cfg {
 	uint32_t mtu;               /* UDP: path MTU the messages must fit */
 	uint32_t template_refresh_ms;
 	uint32_t buffer;            /* records held while the collector is away or slow */
-	uint32_t reconnect_ms;      /* TCP */
+	uint32_t reconnect_ms;      /* first retry after a failure (TCP) */
+	uint32_t reconnect_max_ms;  /* retries back off, doubling, up to this */
 	int statistics;             /* send the options records (and their templates) */
 };
 

@@ -28,6 +28,7 @@ address = 127.0.0.1
 port = $PORT
 transport = tcp
 reconnect = 1s
+reconnect_max = 2s
 buffer = $BUFFER
 EOF
 ctflowd_start "$T/ctflowd.conf" || exit 1

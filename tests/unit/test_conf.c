@@ -64,6 +64,7 @@ static void every_key_is_typed(void)
 		"address = 2001:db8::10\n"
 		"transport = tcp\n"
 		"reconnect = 5s\n"
+		"reconnect_max = 20s\n"
 		"buffer = 5000\n"
 		"mtu = 9000\n"
 		"template_refresh = 2m\n"
@@ -117,6 +118,8 @@ static void every_key_is_typed(void)
 	CHECK_EQ_U(c.collectors[1].mtu, 9000);
 	CHECK_EQ_U(c.collectors[1].template_refresh_ms, 120000);
 	CHECK_EQ_U(c.collectors[0].statistics, 0);
+	CHECK_EQ_U(c.collectors[0].reconnect_max_ms, 300000);
+	CHECK_EQ_U(c.collectors[1].reconnect_max_ms, 20000);
 	CHECK_EQ_U(c.collectors[1].statistics, 1);
 	CHECK_EQ_U(c.profiles[1].top, 10);
 	CHECK_EQ_U(c.nprofiles, 2); /* named profiles replace the defaults */
@@ -151,6 +154,8 @@ static void errors_name_file_line_and_reason(void)
 		{ "[collector x]\naddress = ::1\nport = 70000\n", "t.conf:3: port: 70000 is out of range 1..65535" },
 		{ "[collector x]\naddress = ::1\n[collector x]\naddress = ::1\n", "t.conf:3: collector 'x' is defined twice" },
 		{ "[collector x]\naddress = ::1\nrows = 5\n", "t.conf:3: unknown key 'rows' in [collector x]" },
+		{ "[collector x]\naddress = ::1\nreconnect = 2m\nreconnect_max = 1m\n",
+		  "t.conf:1: [collector x]: reconnect_max is less than reconnect" },
 		{ "[profile]\n", "t.conf:1: unknown section '[profile]'" },
 		{ "[profile a b\n", "t.conf:1: section header must be '[profile NAME]'" },
 		{ "[profile bad!name]\n", "t.conf:1: profile name 'bad!name' must be 1-32 letters" },
