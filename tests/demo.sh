@@ -6,8 +6,9 @@
 # downloads through it, over IPv4 and IPv6, partly through SNAT and DNAT.
 # The demo shows the kernel check, the tables while a long upload runs, the
 # tables once every flow has ended, and what an NMS sees: the same tables
-# through a private snmpd, with the net-snmp tools.  Everything it creates
-# is removed at the end.
+# through a private snmpd, with the net-snmp tools, and what a flow collector
+# receives: the same flows exported as IPFIX to a local nfcapd, read back with
+# nfdump.  Everything it creates is removed at the end.
 TEST_NAME=demo
 . "$(dirname "$0")/lib/netns.sh"
 cd "$TOP" && make -s all tools || exit 1
@@ -15,9 +16,20 @@ show() { python3 "$TOP/tests/lib/show.py" "$@"; }
 if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
 say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 
-say "Setting up client, NAT router and server namespaces, and a private snmpd"
+say "Setting up client, NAT router and server namespaces, a private snmpd and nfcapd"
 topo_up
 snmpd_start || exit 1
+# nfcapd listens on the router's loopback; the export itself is not tracked.
+ip netns exec "$NS_R" nft -f - <<'EOF'
+table inet cftdemo {
+	chain pre { type filter hook prerouting priority raw; iif lo notrack; }
+	chain out { type filter hook output priority raw; oif lo notrack; }
+}
+EOF
+NF_PORT=$((30000 + $$ % 20000))
+mkdir -p "$T/flows"
+bg_in "$NS_R" "$T/nfcapd.log" nfcapd -b 127.0.0.1 -p "$NF_PORT" -w "$T/flows" -t 60
+NFCAPD_PID=$LAST_PID
 cat >"$T/ctflowd.conf" <<EOF
 dump_interval = 2s
 dump_file = $T/tables.json
@@ -32,6 +44,10 @@ key = src, dst
 [profile wan]
 key = host
 addresses = translated
+[collector nfcapd]
+address = 127.0.0.1
+port = $NF_PORT
+statistics = no
 EOF
 say "ctflowd --check-kernel (in the router namespace)"
 ip netns exec "$NS_R" "$CTFLOWD" --check-kernel
@@ -86,4 +102,18 @@ say "Collector health: snmpget $S ctflowEventsReceived.0 ctflowEventsLost.0 ctfl
 snmpget $S CTFLOW-MIB::ctflowEventsReceived.0 CTFLOW-MIB::ctflowEventsLost.0 \
 	CTFLOW-MIB::ctflowFlowsEndedUnobserved.0 CTFLOW-MIB::ctflowKernelAccounting.0 \
 	CTFLOW-MIB::ctflowTrackedFlows.0 CTFLOW-MIB::ctflowLoopSlowest.0
+
+# stop nfcapd so that it closes its file, then read it the way an operator would
+sleep 0.5
+kill "$NFCAPD_PID"; wait "$NFCAPD_PID" 2>/dev/null
+say "What the flow collector got (IPFIX from ctflowd to nfcapd): nfdump -r FLOWDIR -N 'port 443'"
+echo "The upload arrived in slices while it ran (one per dump), then its last one when it ended."
+echo "Packets/Bytes: original direction; Out Pkt/Out Byte: reply direction (RFC 5103 biflow)."
+nfdump -r "$T/flows" -N -o "fmt:%te %pr %sap -> %dap %pkt %byt %opkt %obyt" 'port 443'
+say "The NATed flows, with the addresses after translation (X-Src, X-Dst: IPFIX IEs 225-228)"
+nfdump -r "$T/flows" -q -N -o "fmt:%te %pr %sap -> %dap %pkt %byt %xsap %xdap" \
+	'port 8080 or host 10.201.2.3'
+say "Every flow, its slices summed: nfdump -r FLOWDIR -N -A proto,srcip,srcport,dstip,dstport"
+nfdump -r "$T/flows" -N -A proto,srcip,srcport,dstip,dstport -O bytes \
+	-o "fmt:%pr %sap -> %dap %pkt %byt %opkt %obyt" | head -n 25
 echo
