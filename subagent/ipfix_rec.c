@@ -30,8 +30,9 @@ enum src {
 	{ 11, 2, 0, V_DPORT, U }, { 4, 1, 0, V_PROTO, U }, { 139, 2, 0, V_ICMP, U }
 #define COUNTERS { 1, 8, 0, V_OCT, U }, { 2, 8, 0, V_PKT, U }, { 1, 8, REV, V_ROCT, U }, \
 	{ 2, 8, REV, V_RPKT, U }
+/* flowId (unsigned64) in 4 octets: the conntrack id is 32 bits (reduced size) */
 #define TIMES { 152, 8, 0, V_START, U }, { 153, 8, 0, V_END, U }, { 136, 1, 0, V_REASON, U }, \
-	{ 148, 8, 0, V_FLOWID, U }, { 239, 1, 0, V_BIDIR, U }
+	{ 148, 4, 0, V_FLOWID, U }, { 239, 1, 0, V_BIDIR, U }
 #define NAT4 { 225, 4, 0, V_NSRC, B }, { 226, 4, 0, V_NDST, B }, { 227, 2, 0, V_NSPORT, U }, \
 	{ 228, 2, 0, V_NDPORT, U }
 #define NAT6 { 281, 16, 0, V_NSRC, B }, { 282, 16, 0, V_NDST, B }, { 227, 2, 0, V_NSPORT, U }, \

@@ -79,11 +79,11 @@ static void dnat_flow_encodes_to_rfc_bytes(void)
 	CHECK(ipfix_msg_record(&m, t, &v) == 0);
 	size_t len = ipfix_msg_finish(&m, 0x65000000, 42, 7);
 	static const uint8_t want[] = {
-		0x00, 0x0a, 0x00, 0x69,             /* version 10, length 16 + 4 + 85 */
+		0x00, 0x0a, 0x00, 0x65,             /* version 10, length 16 + 4 + 81 */
 		0x65, 0x00, 0x00, 0x00,             /* export time */
 		0x00, 0x00, 0x00, 0x2a,             /* sequence 42 */
 		0x00, 0x00, 0x00, 0x07,             /* observation domain 7 */
-		0x01, 0x01, 0x00, 0x59,             /* data set 257, length 4 + 85 */
+		0x01, 0x01, 0x00, 0x55,             /* data set 257, length 4 + 81 */
 		10, 0, 0, 1, 192, 0, 2, 1,          /* sourceIPv4Address, destinationIPv4Address */
 		0x9c, 0x40, 0x1f, 0x90,             /* ports 40000, 8080 */
 		6, 0x00, 0x00,                      /* protocolIdentifier, icmpTypeCodeIPv4 */
@@ -94,7 +94,7 @@ static void dnat_flow_encodes_to_rfc_bytes(void)
 		0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x7b, /* flowStartMilliseconds 1700000000123 */
 		0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x7d, 0x50, /* flowEndMilliseconds 1700000005456 */
 		3,                                  /* flowEndReason: end of flow detected */
-		0, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, /* flowId = conntrack id */
+		0x01, 0x02, 0x03, 0x04,             /* flowId = conntrack id, reduced to 4 */
 		1,                                  /* biflowDirection: initiator */
 		10, 0, 0, 1, 10, 1, 0, 5,           /* postNATSource/DestinationIPv4Address */
 		0x9c, 0x40, 0x00, 0x50,             /* postNAPT ports 40000, 80 */
