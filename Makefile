@@ -30,7 +30,7 @@ SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
 UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
-TOOLS = flowgen nlcapture udpburst ctlisten
+TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink
 TOOL_BINS = $(TOOLS:%=build/tools/%)
 
 ifeq ($(BUILD),build/gcc)

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base_log.h"
 #include "ipfix_rec.h"
 
 #define PUMP_MS 20
@@ -93,6 +94,8 @@ static void ring_push(struct session *s, const struct ipfix_flowrec *r)
 	}
 	s->ring[(s->head + s->count) % s->cfg.buffer] = *r;
 	s->count++;
+	if (s->count > s->st.buffered_max)
+		s->st.buffered_max = s->count;
 }
 
 static const struct ipfix_flowrec *ring_peek(const struct session *s)
@@ -537,6 +540,33 @@ void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s)
 	ipfix_rec_from_slice(s, &r);
 	for (size_t i = 0; i < x->n; i++)
 		ring_push(&x->s[i], &r);
+}
+
+uint64_t ipfix_exporter_pending(const struct ipfix_exporter *x)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < x->n; i++)
+		if (x->s[i].st.state == IPFIX_UP)
+			n += x->s[i].count + x->s[i].out_records + (x->s[i].out_len > 0);
+	return n;
+}
+
+void ipfix_exporter_abandon(struct ipfix_exporter *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		struct session *s = &x->s[i];
+		const struct ipfix_flowrec *r;
+		uint64_t n = s->count;
+
+		while ((r = ring_peek(s)) != NULL) {
+			count_drop(s, 1, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
+			ring_pop(s);
+		}
+		if (n)
+			log_warnx("ipfix: collector %s: %llu records not sent at exit", s->cfg.name,
+				  (unsigned long long)n);
+	}
 }
 
 size_t ipfix_exporter_sessions(const struct ipfix_exporter *x)

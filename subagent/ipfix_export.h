@@ -64,6 +64,7 @@ struct ipfix_session_stats {
 	uint64_t notsent_flows, notsent_packets, notsent_octets;
 	uint64_t first_drop_ms, last_drop_ms;
 	uint64_t buffered;                    /* records waiting now */
+	uint64_t buffered_max;                /* the most that ever waited */
 	uint64_t connects;                    /* sessions started (TCP connections) */
 	uint64_t session_start_ms;            /* realtime of the current session's start */
 	uint32_t seq;                         /* next sequence number */
@@ -78,6 +79,12 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 void ipfix_exporter_free(struct ipfix_exporter *x);
 
 void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s);
+
+/* Records still to send to collectors that are up (what a shutdown waits for). */
+uint64_t ipfix_exporter_pending(const struct ipfix_exporter *x);
+/* At exit: what is still queued will not be sent; count it as not sent and
+ * say so in the log. */
+void ipfix_exporter_abandon(struct ipfix_exporter *x);
 
 size_t ipfix_exporter_sessions(const struct ipfix_exporter *x);
 const struct ipfix_collector_cfg *ipfix_exporter_collector(const struct ipfix_exporter *x,

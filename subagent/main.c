@@ -31,6 +31,7 @@
 #define SWEEP_BUDGET 65536
 #define INDEX_BUDGET 4096 /* new rows per profile moved into the ordered index per step */
 #define INDEX_PERIOD_MS 100
+#define EXPORT_DRAIN_MS 2000 /* at exit, the longest wait for collectors to take the queue */
 
 static uint64_t real_ns(void)
 {
@@ -354,6 +355,27 @@ static int setup_loop(struct ctflowd *d)
 	return 0;
 }
 
+/* Before exit, give collectors that are up what is queued for them, for a
+ * bounded time (the loop keeps accounting meanwhile); then count the rest as
+ * not sent, before the final tables are written. */
+static void drain_export(struct ctflowd *d)
+{
+	struct timespec t0, t;
+
+	if (!d->ipfix)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ipfix_exporter_pending(d->ipfix)) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >=
+		    EXPORT_DRAIN_MS)
+			break;
+		if (loop_run_once(d->loop, 20) < 0)
+			break;
+	}
+	ipfix_exporter_abandon(d->ipfix);
+}
+
 static void teardown(struct ctflowd *d)
 {
 	ipfix_exporter_free(d->ipfix);
@@ -517,6 +539,7 @@ int main(int argc, char **argv)
 		rc = loop_run(d->loop) < 0 ? 1 : 0;
 		if (rc)
 			log_warn("event loop");
+		drain_export(d);
 		write_tables(d);
 	}
 	teardown(d);
