@@ -20,12 +20,7 @@ say "Setting up client, NAT router and server namespaces, a private snmpd and nf
 topo_up
 snmpd_start || exit 1
 # nfcapd listens on the router's loopback; the export itself is not tracked.
-ip netns exec "$NS_R" nft -f - <<'EOF'
-table inet cftdemo {
-	chain pre { type filter hook prerouting priority raw; iif lo notrack; }
-	chain out { type filter hook output priority raw; oif lo notrack; }
-}
-EOF
+notrack_lo "$NS_R"
 NF_PORT=$((30000 + $$ % 20000))
 mkdir -p "$T/flows"
 bg_in "$NS_R" "$T/nfcapd.log" nfcapd -b 127.0.0.1 -p "$NF_PORT" -w "$T/flows" -t 60

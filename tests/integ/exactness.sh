@@ -29,28 +29,7 @@ key = src/24/64, dst/16/48
 EOF
 truth_start "$NS_R"
 ctflowd_start "$T/ctflowd.conf" || exit 1
-bg_in "$NS_S" "$T/tcp80.out" "$TOOLS/flowgen" tcp-server 80
-bg_in "$NS_S" "$T/tcp81.out" "$TOOLS/flowgen" tcp-server 81
-bg_in "$NS_S" "$T/udp.out" "$TOOLS/flowgen" udp-server 53
-sleep 0.5
-
-# The long-lived transfer: 3 MB at 600 kB/s, about 5 s, i.e. 5 dump intervals.
-ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.2.2 81 3000000 1000 600000 \
-	>"$T/long.out" 2>&1 &
-LONG=$!
-PIDS+=("$LONG")
-
-run() { ip netns exec "$NS_C" "$TOOLS/flowgen" "$@" || fail "workload: flowgen $*"; }
-for i in 1 2 3; do
-	run tcp-client 10.201.2.2 80 $((1000 * i)) $((20000 * i))     # IPv4 TCP
-	run tcp-client fd01:2::2 80 $((3000 * i)) $((500 * i))        # IPv6 TCP
-	run udp-client 10.201.2.2 53 $((i + 1)) $((64 * i))           # IPv4 UDP
-	run udp-client fd01:2::2 53 $((i + 2)) 100                    # IPv6 UDP
-	run tcp-client 10.201.1.1 8080 700 $((900 * i))               # DNAT
-	run tcp-client 10.201.2.3 80 $((400 * i)) 300                 # SNAT
-done
-ip netns exec "$NS_C" ping -q -c 3 -i 0.2 10.201.2.2 >/dev/null || fail "ping"
-ip netns exec "$NS_C" ping -q -c 2 -i 0.2 fd01:2::2 >/dev/null || fail "ping6"
+mixed_workload
 
 # While the long transfer runs, its service row (tcp/81) must grow, unfinished.
 long_row() { python3 "$TOP/tests/lib/truth.py" row "$T/tables.json" service proto=6 port=81; }

@@ -10,13 +10,11 @@ TEST_NAME=ipfix
 . "$(dirname "$0")/../lib/netns.sh"
 
 topo_up
-# The collectors listen on the router's loopback.  Export traffic is not
-# tracked (a deployment exports to another box; here it would be a flow of
-# its own), and the DNS service gets a conntrack mark to export.
-ip netns exec "$NS_R" nft -f - <<'EOF' || fail "nft notrack/mark"
+# The collectors listen on the router's loopback; the DNS service gets a
+# conntrack mark to export.
+notrack_lo "$NS_R"
+ip netns exec "$NS_R" nft -f - <<'EOF' || fail "nft mark"
 table inet cftipfix {
-	chain pre { type filter hook prerouting priority raw; iif lo notrack; }
-	chain out { type filter hook output priority raw; oif lo notrack; }
 	chain setmark { type filter hook prerouting priority mangle; udp dport 53 ct mark set 42; }
 }
 EOF
@@ -58,6 +56,7 @@ dump_file = $T/tables.json
 snmp = no
 ipfix_enterprise_ies = yes
 ipfix_stats_interval = 2s
+ipfix_domain = 4200000000
 [collector udp]
 address = 127.0.0.1
 port = $UDP_PORT
@@ -78,27 +77,7 @@ port = $PM_PORT
 EOF
 truth_start "$NS_R"
 ctflowd_start "$T/ctflowd.conf" || exit 1
-bg_in "$NS_S" "$T/tcp80.out" "$TOOLS/flowgen" tcp-server 80
-bg_in "$NS_S" "$T/tcp81.out" "$TOOLS/flowgen" tcp-server 81
-bg_in "$NS_S" "$T/udp.out" "$TOOLS/flowgen" udp-server 53
-sleep 0.5
-
-# The long-lived transfer: 3 MB at 600 kB/s, about 5 s, i.e. 5 dump intervals.
-ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.2.2 81 3000000 1000 600000 \
-	>"$T/long.out" 2>&1 &
-LONG=$!
-PIDS+=("$LONG")
-run() { ip netns exec "$NS_C" "$TOOLS/flowgen" "$@" || fail "workload: flowgen $*"; }
-for i in 1 2 3; do
-	run tcp-client 10.201.2.2 80 $((1000 * i)) $((20000 * i))     # IPv4 TCP
-	run tcp-client fd01:2::2 80 $((3000 * i)) $((500 * i))        # IPv6 TCP
-	run udp-client 10.201.2.2 53 $((i + 1)) $((64 * i))           # IPv4 UDP, marked
-	run udp-client fd01:2::2 53 $((i + 2)) 100                    # IPv6 UDP, marked
-	run tcp-client 10.201.1.1 8080 700 $((900 * i))               # DNAT
-	run tcp-client 10.201.2.3 80 $((400 * i)) 300                 # SNAT
-done
-ip netns exec "$NS_C" ping -q -c 3 -i 0.2 10.201.2.2 >/dev/null || fail "ping"
-ip netns exec "$NS_C" ping -q -c 2 -i 0.2 fd01:2::2 >/dev/null || fail "ping6"
+mixed_workload
 wait "$LONG" || fail "long transfer did not complete: $(cat "$T/long.out")"
 
 # End every flow, let ctflowd see it, and let the exporter drain.
@@ -133,5 +112,5 @@ for p in "$NFACCTD_PID" "$NFCAPD_PID" "$SOCAT_U" "$TSHARK_PID"; do wait "$p" 2>/
 TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/ipfixcheck.py" export --truth "$T/truth.events" \
 	--pcap "$T/cap.pcap" --udp-port $UDP_PORT --tcp-port $TCP_PORT --udp-file "$T/u.ipfix" \
 	--tcp-file "$T/t.ipfix" --nfdump "$T/nf" --pmacct "$T/pm/flows.json" --json "$T/tables.json" \
-	--refresh 2 --long-port 81 --enterprise || FAILS=$((FAILS + 1))
+	--refresh 2 --long-port 81 --enterprise --domain 4200000000 || FAILS=$((FAILS + 1))
 finish

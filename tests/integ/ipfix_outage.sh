@@ -11,12 +11,7 @@ TEST_NAME=ipfix_outage
 
 BUFFER=50
 topo_up
-ip netns exec "$NS_R" nft -f - <<'EOF' || fail "nft notrack"
-table inet cftipfix {
-	chain pre { type filter hook prerouting priority raw; iif lo notrack; }
-	chain out { type filter hook output priority raw; oif lo notrack; }
-}
-EOF
+notrack_lo "$NS_R"
 PORT=$((30000 + $$ % 20000))
 # No periodic dumps: every flow becomes exactly one record, when it ends.
 cat >"$T/ctflowd.conf" <<EOF

@@ -9,12 +9,7 @@ TEST_NAME=valgrind
 
 pair_up
 snmpd_start || exit 1
-ip netns exec "$NS_B" nft -f - <<'EOF' || fail "nft notrack"
-table inet cftvg {
-	chain pre { type filter hook prerouting priority raw; iif lo notrack; }
-	chain out { type filter hook output priority raw; oif lo notrack; }
-}
-EOF
+notrack_lo "$NS_B"
 P=$((30000 + $$ % 20000))
 bg_in "$NS_B" "$T/socat-u.log" socat -u UDP-RECV:$P,bind=127.0.0.1 OPEN:/dev/null
 bg_in "$NS_B" "$T/socat-t.log" socat -u TCP-LISTEN:$((P + 1)),bind=127.0.0.1,reuseaddr OPEN:/dev/null

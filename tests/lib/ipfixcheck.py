@@ -73,6 +73,7 @@ def truth_flows(path):
 class Msg:
     def __init__(self):
         self.seq = None
+        self.odid = None
         self.length = 0
         self.time = None
         self.templates = []   # template ids announced
@@ -125,6 +126,9 @@ def ipfixdump(path):
             continue
         if cur is None:
             continue
+        m = re.search(r"observation domain id:\s*(\d+)", line)
+        if m:
+            cur.odid = int(m.group(1))
         m = re.search(r"message length:\s*(\d+)\s+sequence number:\s*(\d+)", line)
         if m:
             cur.length, cur.seq = int(m.group(1)), int(m.group(2))
@@ -206,6 +210,7 @@ def ts_message(cf, t):
     m = Msg()
     m.time = t
     m.seq = int(cf["cflow.sequence"])
+    m.odid = int(cf["cflow.od_id"])
     m.length = int(cf["cflow.len"])
     m.gap = walk(cf, "cflow.sequence_analysis.expected_sn")
     for k, st in cf.items():
@@ -473,6 +478,9 @@ def cmd_export(a):
        % (len(ts_udp), len(ts_tcp)))
     data_tids = list(range(260, 264)) if a.enterprise else list(range(256, 260))
     all_tids = data_tids + [300, 301, 302]
+    odids = {m.odid for m in ts_udp + ts_tcp}
+    ok(odids == {a.domain}, "every message carries observation domain %d" % a.domain,
+       "seen %s" % sorted(odids))
     for label, msgs in (("tshark UDP", ts_udp), ("tshark TCP", ts_tcp)):
         recs = flow_records(msgs)
         exact_by_id(label, flows, recs)
@@ -566,6 +574,7 @@ def main():
     e.add_argument("--refresh", type=float, default=2)
     e.add_argument("--long-port", type=int, default=0)
     e.add_argument("--enterprise", action="store_true")
+    e.add_argument("--domain", type=int, default=1)
     o = sub.add_parser("outage")
     for k in ("truth1", "truth2", "first", "second", "json"):
         o.add_argument("--" + k, required=True)

@@ -135,6 +135,45 @@ pair_up() {
 	ip netns exec "$NS_B" conntrack -F >/dev/null 2>&1
 }
 
+# Loopback traffic of namespace $1 (collectors, a private snmpd's clients) is
+# not tracked: a deployment exports to another box, and here it would be a
+# flow of its own in the tables under test.
+notrack_lo() { # notrack_lo NS
+	ip netns exec "$1" nft -f - <<-'EOF' || { fail "nft notrack on lo"; exit 1; }
+	table inet cftlo {
+		chain pre { type filter hook prerouting priority raw; iif lo notrack; }
+		chain out { type filter hook output priority raw; oif lo notrack; }
+	}
+	EOF
+}
+
+# The mixed workload through the router (21 flows once it has ended): TCP with
+# known payload sizes over IPv4 and IPv6, UDP, DNAT and SNAT, pings; plus the
+# long transfer, started first (3 MB at 600 kB/s, about 5 s), whose pid is
+# LONG.  Servers: tcp 80 and 81, udp 53.
+mixed_workload() {
+	bg_in "$NS_S" "$T/tcp80.out" "$TOOLS/flowgen" tcp-server 80
+	bg_in "$NS_S" "$T/tcp81.out" "$TOOLS/flowgen" tcp-server 81
+	bg_in "$NS_S" "$T/udp.out" "$TOOLS/flowgen" udp-server 53
+	sleep 0.5
+	ip netns exec "$NS_C" "$TOOLS/flowgen" tcp-client 10.201.2.2 81 3000000 1000 600000 \
+		>"$T/long.out" 2>&1 &
+	LONG=$!
+	PIDS+=("$LONG")
+	local i
+	for i in 1 2 3; do
+		flowgen_c tcp-client 10.201.2.2 80 $((1000 * i)) $((20000 * i))     # IPv4 TCP
+		flowgen_c tcp-client fd01:2::2 80 $((3000 * i)) $((500 * i))        # IPv6 TCP
+		flowgen_c udp-client 10.201.2.2 53 $((i + 1)) $((64 * i))           # IPv4 UDP
+		flowgen_c udp-client fd01:2::2 53 $((i + 2)) 100                    # IPv6 UDP
+		flowgen_c tcp-client 10.201.1.1 8080 700 $((900 * i))               # DNAT
+		flowgen_c tcp-client 10.201.2.3 80 $((400 * i)) 300                 # SNAT
+	done
+	ip netns exec "$NS_C" ping -q -c 3 -i 0.2 10.201.2.2 >/dev/null || fail "ping"
+	ip netns exec "$NS_C" ping -q -c 2 -i 0.2 fd01:2::2 >/dev/null || fail "ping6"
+}
+flowgen_c() { ip netns exec "$NS_C" "$TOOLS/flowgen" "$@" || fail "workload: flowgen $*"; }
+
 # nf_conntrack_max is global (read-only in a child namespace); raise it for
 # big tests and restore it afterwards.
 need_conntrack_max() { # need_conntrack_max N
