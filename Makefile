@@ -25,10 +25,10 @@ CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_dump
        ipfix_enc ipfix_rec ipfix_export
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 # The SNMP layer: the only objects that include net-snmp headers.
-SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top
+SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_ipfix
 SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
-UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix
+UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink
 TOOL_BINS = $(TOOLS:%=build/tools/%)
@@ -55,6 +55,10 @@ unit-bin: $(UNIT_BINS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(CORE_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_OBJS) $(LDLIBS_ALL)
+
+# The one unit test of the SNMP layer: the index-tree lookup.
+$(BUILD)/tests/test_mibtree: tests/unit/test_mibtree.c tests/unit/*.h $(BUILD)/mib_table.o | $(BUILD)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/mib_table.o $(SNMP_LIBS) $(LDLIBS_ALL)
 
 tools: $(TOOL_BINS) build/tools/iter_subagent
 

@@ -23,6 +23,7 @@ struct ctf_health {
 	uint64_t resyncs;         /* dumps started because events were lost */
 	int acct_on, tstamp_on;   /* sysctls as last read, -1 = unknown */
 	int events_mode;          /* nf_conntrack_events, -1 = unknown */
+	int idle_timeout;         /* nf_conntrack_generic_timeout (s), -1 = unknown */
 };
 
 struct snmp_agent;

@@ -29,6 +29,7 @@ struct ipfix_field {
 	uint32_t pen;  /* 0 = IANA */
 	uint8_t src;   /* index into ipfix_values */
 	uint8_t kind;  /* enum ipfix_kind */
+	uint8_t key;   /* a Flow Key field (RFC 7011 2); only reported, never encoded */
 };
 
 struct ipfix_template {

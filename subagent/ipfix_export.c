@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -29,6 +30,13 @@
 #define PUMP_MESSAGES 64 /* per session and pump call */
 #define TCP_MSG_MAX 16384
 #define MAX_TEMPLATES 8
+#define RATE_MS 1000
+
+/* A template's life on one session: announced, and how much it carried. */
+struct tstate {
+	int live;
+	uint64_t records, sent_ms, since_ms;
+};
 
 struct session {
 	struct ipfix_exporter *x;
@@ -42,6 +50,13 @@ struct session {
 	uint8_t *out;                /* TCP: the message being written */
 	size_t out_len, out_off;
 	uint64_t out_records, out_packets, out_octets;
+	uint64_t out_data;           /* data records in `out`, flow and options */
+	uint64_t out_trecs[2 * MAX_TEMPLATES]; /* ... per template position */
+	struct tstate tmpl[2 * MAX_TEMPLATES]; /* by template position (template_at) */
+	struct sockaddr_storage local;
+	uint64_t rate_base;          /* octets at the last rate tick */
+	uint64_t tcp_segs;           /* data segments of the TCP connections that ended */
+	size_t drop_fill;            /* overflow: octets of the message being dropped */
 	int need_templates, need_stats;
 	size_t next_template;        /* announcing: the first template not yet sent */
 	size_t nopt;                 /* options templates this session uses */
@@ -57,8 +72,9 @@ struct ipfix_exporter {
 	struct ipfix_source src;
 	struct session *s;
 	size_t n;
-	int t_pump, t_stats;
+	int t_pump, t_stats, t_rate;
 	uint32_t epid;
+	struct ipfix_metering meter;
 	const struct ipfix_template *data_t[MAX_TEMPLATES], *opt_t[MAX_TEMPLATES];
 	size_t ndata, nopt;
 	uint8_t msg[65536];
@@ -86,10 +102,30 @@ static void count_drop(struct session *s, uint64_t flows, uint64_t pkts, uint64_
 
 /* ---- the ring of waiting records ---- */
 
+/*
+ * A record that will never be sent.  Beside the records, the messages they
+ * would have made are counted as discarded (ipfixTransportSessionDiscarded-
+ * Messages: "could not be sent due to internal buffer overflows"): packed as
+ * the pump packs them, a new one begins when the last is full, and the
+ * packing starts afresh after the next message really sent.
+ */
+static void drop_record(struct session *s, const struct ipfix_flowrec *r)
+{
+	size_t len = ipfix_record_len(ipfix_rec_template(r, s->x->cfg.enterprise_ies));
+	size_t cap = s->msg_max - IPFIX_HDR_LEN - IPFIX_SET_HDR_LEN;
+
+	count_drop(s, 1, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
+	if (!s->drop_fill || s->drop_fill + len > cap) {
+		s->st.discarded_messages++;
+		s->drop_fill = 0;
+	}
+	s->drop_fill += len;
+}
+
 static void ring_push(struct session *s, const struct ipfix_flowrec *r)
 {
 	if (s->count == s->cfg.buffer) {
-		count_drop(s, 1, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
+		drop_record(s, r);
 		return;
 	}
 	s->ring[(s->head + s->count) % s->cfg.buffer] = *r;
@@ -113,8 +149,30 @@ static void ring_pop(struct session *s)
 
 static void on_io(void *arg, short revents);
 
+/* The message in `out` is done with: sent, or lost (counted by the caller). */
+static void out_clear(struct session *s)
+{
+	s->out_len = s->out_off = 0;
+	s->out_records = s->out_packets = s->out_octets = s->out_data = 0;
+	memset(s->out_trecs, 0, sizeof(s->out_trecs));
+}
+
+/* Data segments this TCP connection has sent so far (the kernel counts them). */
+static uint64_t tcp_segs_now(const struct session *s)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (!s->cfg.tcp || s->fd < 0 || s->st.state != IPFIX_UP ||
+	    getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return 0;
+	return ti.tcpi_data_segs_out;
+}
+
 static void session_close(struct session *s)
 {
+	s->tcp_segs += tcp_segs_now(s);
 	if (s->io >= 0)
 		loop_io_del(s->x->lp, s->io);
 	if (s->fd >= 0)
@@ -125,7 +183,10 @@ static void session_close(struct session *s)
 		s->st.discarded_messages++;
 		count_drop(s, s->out_records, s->out_packets, s->out_octets);
 	}
-	s->out_len = s->out_off = 0;
+	out_clear(s);
+	/* the collector forgets a session's templates with the session */
+	for (size_t i = 0; i < 2 * MAX_TEMPLATES; i++)
+		s->tmpl[i].live = 0;
 	/* a collector that refuses or times out is retried less and less often */
 	if (s->was_up)
 		s->backoff_ms = s->cfg.reconnect_ms;
@@ -145,6 +206,10 @@ static void session_up(struct session *s)
 	s->st.seq = 0;
 	s->st.connects++;
 	s->st.session_start_ms = now_ms();
+	socklen_t len = sizeof(s->local);
+
+	if (getsockname(s->fd, (struct sockaddr *)&s->local, &len) < 0)
+		memset(&s->local, 0, sizeof(s->local));
 	s->need_templates = 1;
 	s->next_template = 0;
 	s->need_stats = s->nopt > 0;
@@ -197,10 +262,22 @@ static int flush_udp(struct session *s)
 	}
 	s->st.discarded_messages++;
 	count_drop(s, s->out_records, s->out_packets, s->out_octets);
-	s->out_len = s->out_off = 0;
-	s->out_records = s->out_packets = s->out_octets = 0;
+	out_clear(s);
 	loop_io_events(s->x->lp, s->io, POLLIN);
 	return 1;
+}
+
+/* The message in `out` has gone out in full. */
+static void out_sent(struct session *s)
+{
+	s->st.messages++;
+	s->st.octets += s->out_len;
+	s->st.records += s->out_records;
+	s->st.data_records += s->out_data;
+	for (size_t i = 0; i < 2 * MAX_TEMPLATES; i++)
+		s->tmpl[i].records += s->out_trecs[i];
+	s->drop_fill = 0;
+	out_clear(s);
 }
 
 /* Write what is pending; 1 when nothing is left. */
@@ -224,28 +301,32 @@ static int flush_out(struct session *s)
 		}
 		s->out_off += (size_t)w;
 	}
-	if (s->out_len) {
-		s->st.messages++;
-		s->st.octets += s->out_len;
-		s->st.records += s->out_records;
-		s->out_len = s->out_off = 0;
-		s->out_records = s->out_packets = s->out_octets = 0;
-	}
+	if (s->out_len)
+		out_sent(s);
 	loop_io_events(s->x->lp, s->io, POLLIN);
 	return 1;
 }
 
 /* One finished message, queued and written: TCP as a byte stream (possibly
  * in pieces), UDP as one datagram. */
-static void emit(struct session *s, const uint8_t *msg, size_t len, uint64_t recs, uint64_t pkts,
-		 uint64_t octets)
+struct out_counts {
+	uint64_t records, packets, octets;  /* flow records and what they carry */
+	uint64_t data;                      /* data records, flow and options */
+	uint64_t trecs[2 * MAX_TEMPLATES];  /* data records per template position */
+};
+
+static void emit(struct session *s, const uint8_t *msg, size_t len, const struct out_counts *c)
 {
 	memcpy(s->out, msg, len);
 	s->out_len = len;
 	s->out_off = 0;
-	s->out_records = recs;
-	s->out_packets = pkts;
-	s->out_octets = octets;
+	if (c) {
+		s->out_records = c->records;
+		s->out_packets = c->packets;
+		s->out_octets = c->octets;
+		s->out_data = c->data;
+		memcpy(s->out_trecs, c->trecs, sizeof(s->out_trecs));
+	}
 	flush_out(s);
 }
 
@@ -297,6 +378,29 @@ static const struct ipfix_template *template_at(const struct ipfix_exporter *x,
 	return i < x->ndata ? x->data_t[i] : i < x->ndata + s->nopt ? x->opt_t[i - x->ndata] : NULL;
 }
 
+/* The position of a data template (the options templates follow them). */
+static size_t data_pos(const struct ipfix_exporter *x, const struct ipfix_template *t)
+{
+	size_t i = 0;
+
+	while (i + 1 < x->ndata && x->data_t[i] != t)
+		i++;
+	return i;
+}
+
+/* Announced: the template is in use on this session from now on. */
+static void template_sent(struct session *s, size_t pos)
+{
+	struct tstate *ts = &s->tmpl[pos];
+
+	if (!ts->live) {
+		ts->live = 1;
+		ts->records = 0;
+		ts->since_ms = loop_now(s->x->lp);
+	}
+	ts->sent_ms = now_ms();
+}
+
 /* One message of templates, as many as fit (a small UDP MTU takes several). */
 static void send_templates(struct ipfix_exporter *x, struct session *s)
 {
@@ -311,9 +415,10 @@ static void send_templates(struct ipfix_exporter *x, struct session *s)
 			s->st.opt_templates++;
 		else
 			s->st.templates++;
+		template_sent(s, s->next_template);
 		s->next_template++;
 	}
-	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), 0, 0, 0);
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), NULL);
 	if (template_at(x, s, s->next_template))
 		return;
 	s->need_templates = 0;
@@ -348,14 +453,19 @@ static void send_stats(struct ipfix_exporter *x, struct session *s)
 	in.now_ms = now_ms();
 	memset(&v, 0, sizeof(v));
 	ipfix_opt_values(&in, &v);
+	struct out_counts c;
+
+	memset(&c, 0, sizeof(c));
 	ipfix_msg_init(&m, x->msg, s->msg_max);
 	for (size_t i = 0; i < s->nopt; i++)
-		ipfix_msg_record(&m, x->opt_t[i], &v);
+		if (ipfix_msg_record(&m, x->opt_t[i], &v) == 0)
+			c.trecs[x->ndata + i]++;
 	uint32_t recs = m.records;
 
 	/* not flow records (exportedFlowRecordTotalCount counts those), but data
 	 * records all the same: they advance the sequence number */
-	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), 0, 0, 0);
+	c.data = recs;
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), &c);
 	s->st.seq += recs;
 	s->need_stats = 0;
 }
@@ -365,22 +475,26 @@ static void send_data(struct ipfix_exporter *x, struct session *s)
 	struct ipfix_values v;
 	struct ipfix_msg m;
 	const struct ipfix_flowrec *r;
-	uint64_t pkts = 0, octets = 0;
+	struct out_counts c;
 
+	memset(&c, 0, sizeof(c));
 	memset(&v, 0, sizeof(v));
 	ipfix_msg_init(&m, x->msg, s->msg_max);
 	while ((r = ring_peek(s)) != NULL) {
+		const struct ipfix_template *t = ipfix_rec_template(r, x->cfg.enterprise_ies);
+
 		ipfix_rec_values(r, &v);
-		if (ipfix_msg_record(&m, ipfix_rec_template(r, x->cfg.enterprise_ies), &v) < 0)
+		if (ipfix_msg_record(&m, t, &v) < 0)
 			break;
-		pkts += r->packets[0] + r->packets[1];
-		octets += r->octets[0] + r->octets[1];
+		c.packets += r->packets[0] + r->packets[1];
+		c.octets += r->octets[0] + r->octets[1];
+		c.trecs[data_pos(x, t)]++;
 		ring_pop(s);
 	}
 	uint32_t recs = m.records;
 
-	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), recs, pkts,
-	     octets);
+	c.records = c.data = recs;
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), &c);
 	s->st.seq += recs;
 }
 
@@ -418,6 +532,20 @@ static void on_pump(void *arg)
 		more |= session_pump(x, &x->s[i], now);
 	/* a backlog is worked off at once, in slices, between the loop's other work */
 	loop_timer_arm(x->lp, x->t_pump, more ? 0 : PUMP_MS);
+}
+
+/* ipfixTransportSessionRate: octets of the last second. */
+static void on_rate(void *arg)
+{
+	struct ipfix_exporter *x = arg;
+
+	for (size_t i = 0; i < x->n; i++) {
+		struct session *s = &x->s[i];
+
+		s->st.rate = s->st.octets - s->rate_base;
+		s->rate_base = s->st.octets;
+	}
+	loop_timer_arm(x->lp, x->t_rate, RATE_MS);
 }
 
 static void on_stats(void *arg)
@@ -493,7 +621,9 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 	x->s = calloc(cfg->ncollectors ? cfg->ncollectors : 1, sizeof(*x->s));
 	x->t_pump = loop_timer_add(lp, on_pump, x);
 	x->t_stats = loop_timer_add(lp, on_stats, x);
-	if (!x->s || x->t_pump < 0 || x->t_stats < 0)
+	x->t_rate = loop_timer_add(lp, on_rate, x);
+	x->meter.start_ms = loop_now(lp);
+	if (!x->s || x->t_pump < 0 || x->t_stats < 0 || x->t_rate < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->ncollectors; i++) {
 		x->n = i + 1;
@@ -502,6 +632,7 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 	}
 	loop_timer_arm(lp, x->t_pump, 0);
 	loop_timer_arm(lp, x->t_stats, cfg->stats_interval_ms);
+	loop_timer_arm(lp, x->t_rate, RATE_MS);
 	return x;
 fail:
 	ipfix_exporter_free(x);
@@ -529,6 +660,8 @@ void ipfix_exporter_free(struct ipfix_exporter *x)
 		loop_timer_disarm(x->lp, x->t_pump);
 	if (x->t_stats >= 0)
 		loop_timer_disarm(x->lp, x->t_stats);
+	if (x->t_rate >= 0)
+		loop_timer_disarm(x->lp, x->t_rate);
 	free(x->s);
 	free(x);
 }
@@ -538,6 +671,8 @@ void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s)
 	struct ipfix_flowrec r;
 
 	ipfix_rec_from_slice(s, &r);
+	x->meter.records++;
+	x->meter.packets += r.packets[0] + r.packets[1];
 	for (size_t i = 0; i < x->n; i++)
 		ring_push(&x->s[i], &r);
 }
@@ -560,7 +695,7 @@ void ipfix_exporter_abandon(struct ipfix_exporter *x)
 		uint64_t n = s->count;
 
 		while ((r = ring_peek(s)) != NULL) {
-			count_drop(s, 1, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
+			drop_record(s, r);
 			ring_pop(s);
 		}
 		if (n)
@@ -585,6 +720,59 @@ void ipfix_exporter_stats(const struct ipfix_exporter *x, size_t i,
 {
 	if (i >= x->n)
 		return;
-	*out = x->s[i].st;
-	out->buffered = x->s[i].count;
+	const struct session *s = &x->s[i];
+
+	*out = s->st;
+	out->buffered = s->count;
+	out->packets = s->cfg.tcp ? s->tcp_segs + tcp_segs_now(s) : s->st.messages;
+}
+
+static void addr_port(const struct sockaddr_storage *ss, uint8_t *addr, uint16_t *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+
+		memcpy(addr, &v4->sin_addr, 4);
+		*port = ntohs(v4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(addr, &v6->sin6_addr, 16);
+		*port = ntohs(v6->sin6_port);
+	}
+}
+
+void ipfix_exporter_session_info(const struct ipfix_exporter *x, size_t i,
+				 struct ipfix_session_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= x->n)
+		return;
+	out->family = x->s[i].sa.ss_family;
+	addr_port(&x->s[i].sa, out->remote, &out->remote_port);
+	addr_port(&x->s[i].local, out->local, &out->local_port);
+}
+
+int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t tid,
+			    struct ipfix_template_row *out)
+{
+	const struct ipfix_template *t;
+
+	if (i >= x->n)
+		return 0;
+	/* positions are in ascending template id: data templates, then options */
+	for (size_t p = 0; (t = template_at(x, &x->s[i], p)) != NULL; p++) {
+		const struct tstate *ts = &x->s[i].tmpl[p];
+
+		if (ts->live && t->id >= tid) {
+			*out = (struct ipfix_template_row){ t, ts->records, ts->sent_ms, ts->since_ms };
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void ipfix_exporter_metering(const struct ipfix_exporter *x, struct ipfix_metering *out)
+{
+	*out = x->meter;
 }

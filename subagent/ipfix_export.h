@@ -20,6 +20,7 @@
 
 #include "acct_track.h"
 #include "base_loop.h"
+#include "ipfix_enc.h"
 
 #define IPFIX_NAME_MAX 32
 
@@ -60,7 +61,8 @@ struct ipfix_session_stats {
 	int state;                  /* enum ipfix_state */
 	uint64_t messages, octets, records;   /* sent in full; records: flow records */
 	uint64_t templates, opt_templates;    /* template records sent */
-	uint64_t discarded_messages;          /* built but not sent (send error, closed) */
+	uint64_t discarded_messages;          /* not sent: send error, cut off, or records
+					       * dropped from a full buffer (as packed) */
 	uint64_t notsent_flows, notsent_packets, notsent_octets;
 	uint64_t first_drop_ms, last_drop_ms;
 	uint64_t buffered;                    /* records waiting now */
@@ -68,6 +70,32 @@ struct ipfix_session_stats {
 	uint64_t connects;                    /* sessions started (TCP connections) */
 	uint64_t session_start_ms;            /* realtime of the current session's start */
 	uint32_t seq;                         /* next sequence number */
+	uint64_t data_records;                /* all data records sent: flow and options */
+	uint64_t packets;                     /* UDP: datagrams; TCP: data segments */
+	uint64_t rate;                        /* octets sent in the last whole second */
+};
+
+/* Where a session runs: the exporter's end (last known; zero before the
+ * first connection) and the collector's. */
+struct ipfix_session_info {
+	int family;                           /* AF_INET or AF_INET6 */
+	uint8_t local[16], remote[16];
+	uint16_t local_port, remote_port;
+};
+
+/* A template as announced on a session. */
+struct ipfix_template_row {
+	const struct ipfix_template *t;
+	uint64_t records;   /* data records sent with it since it (re)appeared */
+	uint64_t sent_ms;   /* realtime of its last announcement */
+	uint64_t since_ms;  /* loop time (monotonic) when it (re)appeared */
+};
+
+/* The Metering Process as the exporter saw it. */
+struct ipfix_metering {
+	uint64_t records;   /* flow records generated (slices) */
+	uint64_t packets;   /* packets those records account for, both directions */
+	uint64_t start_ms;  /* loop time (monotonic) the counters started from */
 };
 
 struct ipfix_exporter;
@@ -91,5 +119,13 @@ const struct ipfix_collector_cfg *ipfix_exporter_collector(const struct ipfix_ex
 							   size_t i);
 void ipfix_exporter_stats(const struct ipfix_exporter *x, size_t i,
 			  struct ipfix_session_stats *out);
+void ipfix_exporter_session_info(const struct ipfix_exporter *x, size_t i,
+				 struct ipfix_session_info *out);
+/* The template with the smallest id >= tid that session i has announced and
+ * still holds valid (a TCP session's templates end with its connection):
+ * 1 and *out, or 0. */
+int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t tid,
+			    struct ipfix_template_row *out);
+void ipfix_exporter_metering(const struct ipfix_exporter *x, struct ipfix_metering *out);
 
 #endif

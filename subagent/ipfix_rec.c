@@ -24,21 +24,25 @@ enum src {
 #define REV IPFIX_PEN_REVERSE
 #define OWN IPFIX_PEN_CTFLOWD
 
-#define KEYS4 { 8, 4, 0, V_SRC, B }, { 12, 4, 0, V_DST, B }, { 7, 2, 0, V_SPORT, U }, \
-	{ 11, 2, 0, V_DPORT, U }, { 4, 1, 0, V_PROTO, U }, { 32, 2, 0, V_ICMP, U }
-#define KEYS6 { 27, 16, 0, V_SRC, B }, { 28, 16, 0, V_DST, B }, { 7, 2, 0, V_SPORT, U }, \
-	{ 11, 2, 0, V_DPORT, U }, { 4, 1, 0, V_PROTO, U }, { 139, 2, 0, V_ICMP, U }
-#define COUNTERS { 1, 8, 0, V_OCT, U }, { 2, 8, 0, V_PKT, U }, { 1, 8, REV, V_ROCT, U }, \
-	{ 2, 8, REV, V_RPKT, U }
+/* the original tuple: conntrack's flow key */
+#define KEYS4 { 8, 4, 0, V_SRC, B, 1 }, { 12, 4, 0, V_DST, B, 1 }, \
+	{ 7, 2, 0, V_SPORT, U, 1 }, { 11, 2, 0, V_DPORT, U, 1 }, { 4, 1, 0, V_PROTO, U, 1 }, \
+	{ 32, 2, 0, V_ICMP, U, 1 }
+#define KEYS6 { 27, 16, 0, V_SRC, B, 1 }, { 28, 16, 0, V_DST, B, 1 }, \
+	{ 7, 2, 0, V_SPORT, U, 1 }, { 11, 2, 0, V_DPORT, U, 1 }, { 4, 1, 0, V_PROTO, U, 1 }, \
+	{ 139, 2, 0, V_ICMP, U, 1 }
+#define COUNTERS { 1, 8, 0, V_OCT, U, 0 }, { 2, 8, 0, V_PKT, U, 0 }, \
+	{ 1, 8, REV, V_ROCT, U, 0 }, { 2, 8, REV, V_RPKT, U, 0 }
 /* flowId (unsigned64) in 4 octets: the conntrack id is 32 bits (reduced size) */
-#define TIMES { 152, 8, 0, V_START, U }, { 153, 8, 0, V_END, U }, { 136, 1, 0, V_REASON, U }, \
-	{ 148, 4, 0, V_FLOWID, U }, { 239, 1, 0, V_BIDIR, U }
-#define NAT4 { 225, 4, 0, V_NSRC, B }, { 226, 4, 0, V_NDST, B }, { 227, 2, 0, V_NSPORT, U }, \
-	{ 228, 2, 0, V_NDPORT, U }
-#define NAT6 { 281, 16, 0, V_NSRC, B }, { 282, 16, 0, V_NDST, B }, { 227, 2, 0, V_NSPORT, U }, \
-	{ 228, 2, 0, V_NDPORT, U }
-#define CTX { CT_IE_ZONE, 2, OWN, V_ZONE, U }, { CT_IE_MARK, 4, OWN, V_MARK, U }, \
-	{ CT_IE_LABELS, 16, OWN, V_LABELS, B }
+#define TIMES { 152, 8, 0, V_START, U, 0 }, { 153, 8, 0, V_END, U, 0 }, \
+	{ 136, 1, 0, V_REASON, U, 0 }, { 148, 4, 0, V_FLOWID, U, 0 }, { 239, 1, 0, V_BIDIR, U, 0 }
+#define NAT4 { 225, 4, 0, V_NSRC, B, 0 }, { 226, 4, 0, V_NDST, B, 0 }, \
+	{ 227, 2, 0, V_NSPORT, U, 0 }, { 228, 2, 0, V_NDPORT, U, 0 }
+#define NAT6 { 281, 16, 0, V_NSRC, B, 0 }, { 282, 16, 0, V_NDST, B, 0 }, \
+	{ 227, 2, 0, V_NSPORT, U, 0 }, { 228, 2, 0, V_NDPORT, U, 0 }
+/* the zone is part of conntrack's key, mark and labels are not */
+#define CTX { CT_IE_ZONE, 2, OWN, V_ZONE, U, 1 }, { CT_IE_MARK, 4, OWN, V_MARK, U, 0 }, \
+	{ CT_IE_LABELS, 16, OWN, V_LABELS, B, 0 }
 
 static const struct ipfix_field f_v4[] = { KEYS4, COUNTERS, TIMES };
 static const struct ipfix_field f_v4nat[] = { KEYS4, COUNTERS, TIMES, NAT4 };
@@ -61,19 +65,19 @@ static const struct ipfix_template data_templates[2][2][2] = {
 
 /* RFC 7011 4.1 Metering Process Statistics */
 static const struct ipfix_field o_metering[] = {
-	{ 149, 4, 0, V_ODID, U }, { 41, 8, 0, V_X_MSGS, U }, { 42, 8, 0, V_X_RECS, U },
-	{ 40, 8, 0, V_X_OCTS, U },
+	{ 149, 4, 0, V_ODID, U, 0 }, { 41, 8, 0, V_X_MSGS, U, 0 }, { 42, 8, 0, V_X_RECS, U, 0 },
+	{ 40, 8, 0, V_X_OCTS, U, 0 },
 };
 /* ctflowd's metering reliability: what the kernel side lost */
 static const struct ipfix_field o_loss[] = {
-	{ 149, 4, 0, V_ODID, U }, { CT_IE_EVENTS_LOST, 8, OWN, V_EV_LOST, U },
-	{ CT_IE_OVERRUNS, 8, OWN, V_OVERRUNS, U }, { CT_IE_ENDED_UNOBSERVED, 8, OWN, V_UNOBS, U },
-	{ CT_IE_REJECTED, 8, OWN, V_REJECTED, U }, { 323, 8, 0, V_NOW, U },
+	{ 149, 4, 0, V_ODID, U, 0 }, { CT_IE_EVENTS_LOST, 8, OWN, V_EV_LOST, U, 0 },
+	{ CT_IE_OVERRUNS, 8, OWN, V_OVERRUNS, U, 0 }, { CT_IE_ENDED_UNOBSERVED, 8, OWN, V_UNOBS, U, 0 },
+	{ CT_IE_REJECTED, 8, OWN, V_REJECTED, U, 0 }, { 323, 8, 0, V_NOW, U, 0 },
 };
 /* RFC 7011 4.3 Exporting Process Reliability Statistics */
 static const struct ipfix_field o_export[] = {
-	{ 144, 4, 0, V_EPID, U }, { 166, 8, 0, V_NS_FLOWS, U }, { 167, 8, 0, V_NS_PKTS, U },
-	{ 168, 8, 0, V_NS_OCTS, U }, { 323, 8, 0, V_T_FIRST, U }, { 323, 8, 0, V_T_LAST, U },
+	{ 144, 4, 0, V_EPID, U, 0 }, { 166, 8, 0, V_NS_FLOWS, U, 0 }, { 167, 8, 0, V_NS_PKTS, U, 0 },
+	{ 168, 8, 0, V_NS_OCTS, U, 0 }, { 323, 8, 0, V_T_FIRST, U, 0 }, { 323, 8, 0, V_T_LAST, U, 0 },
 };
 
 static const struct ipfix_template opt_templates[] = {

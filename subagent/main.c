@@ -66,6 +66,7 @@ static void refresh_kernel_state(struct ctflowd *d)
 	d->health.acct_on = acct;
 	d->health.tstamp_on = read_sysctl("nf_conntrack_timestamp");
 	d->health.events_mode = read_sysctl("nf_conntrack_events");
+	d->health.idle_timeout = read_sysctl("nf_conntrack_generic_timeout");
 }
 
 /* ---- slices: accounting -> aggregation (and later IPFIX) ---- */

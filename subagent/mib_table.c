@@ -97,6 +97,65 @@ static int table_next(const struct mib_table *t, netsnmp_variable_list *vb)
 	return 0;
 }
 
+/* ---- tables indexed by a tree of Unsigned32 levels ---- */
+
+#define TREE_VALUE_MAX 0xffffffffUL
+
+/* The first row whose level-lvl value is >= start, under out[0..lvl). */
+static int tree_first(const struct mib_table *t, const struct mib_tree *tr, oid *out,
+		      unsigned lvl, oid start)
+{
+	oid v;
+
+	while (start <= TREE_VALUE_MAX && tr->ge(t, out, lvl, start, &v)) {
+		out[lvl] = v;
+		if (lvl + 1 == tr->depth || tree_first(t, tr, out, lvl + 1, 0))
+			return 1;
+		if (v >= TREE_VALUE_MAX)
+			break;
+		start = v + 1; /* an empty branch: try the next value */
+	}
+	return 0;
+}
+
+/* The first row after idx, given out[0..lvl) == idx[0..lvl). */
+static int tree_after(const struct mib_table *t, const struct mib_tree *tr, const oid *idx,
+		      size_t len, oid *out, unsigned lvl)
+{
+	oid v;
+
+	if (len <= lvl) /* idx is a prefix: its first row follows it */
+		return tree_first(t, tr, out, lvl, 0);
+	/* at the last level the equal value is idx itself (or sorts before it) */
+	if (lvl + 1 < tr->depth && idx[lvl] <= TREE_VALUE_MAX &&
+	    tr->ge(t, out, lvl, idx[lvl], &v) && v == idx[lvl]) {
+		out[lvl] = v;
+		if (tree_after(t, tr, idx, len, out, lvl + 1))
+			return 1;
+	}
+	return idx[lvl] < TREE_VALUE_MAX && tree_first(t, tr, out, lvl, idx[lvl] + 1);
+}
+
+int mib_tree_find(const struct mib_table *t, const struct mib_tree *tr, const oid *idx,
+		  size_t len, int next, struct mib_row *row)
+{
+	oid v;
+
+	row->a = row->b = 0;
+	row->idxlen = tr->depth;
+	if (next)
+		return tree_after(t, tr, idx, len, row->idx, 0);
+	if (len != tr->depth)
+		return 0;
+	for (unsigned lvl = 0; lvl < tr->depth; lvl++) {
+		if (idx[lvl] > TREE_VALUE_MAX || !tr->ge(t, row->idx, lvl, idx[lvl], &v) ||
+		    v != idx[lvl])
+			return 0;
+		row->idx[lvl] = v;
+	}
+	return 1;
+}
+
 static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
 			 netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
@@ -131,8 +190,16 @@ static int register_handler(const char *name, Netsnmp_Node_Handler *fn, void *ar
 	return netsnmp_register_handler(reg) == MIB_REGISTERED_OK ? 0 : -1;
 }
 
+static int tree_find(const struct mib_table *t, const oid *idx, size_t len, int next,
+		     struct mib_row *row)
+{
+	return mib_tree_find(t, t->tree, idx, len, next, row);
+}
+
 int mib_table_register(struct mib_table *t)
 {
+	if (t->tree)
+		t->find = tree_find;
 	return register_handler(t->name, table_handler, t, t->oid, t->oidlen);
 }
 

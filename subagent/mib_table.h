@@ -26,6 +26,8 @@ struct mib_row {
 	oid idx[MIB_IDX_MAX];
 };
 
+struct mib_tree;
+
 struct mib_table {
 	const char *name;
 	oid oid[MAX_OID_LEN];  /* the table: rows are at oid.1.column.index */
@@ -39,6 +41,8 @@ struct mib_table {
 	/* Set vb's value for this column; -1 if the row has none. */
 	int (*value)(const struct mib_table *t, const struct mib_row *row, unsigned col,
 		     netsnmp_variable_list *vb);
+	/* Instead of find: an index tree (below) that mib_tree_find() walks. */
+	const struct mib_tree *tree;
 };
 
 struct mib_scalars {
@@ -49,6 +53,22 @@ struct mib_scalars {
 	void *ctx;
 	int (*value)(void *ctx, unsigned n, netsnmp_variable_list *vb);
 };
+
+/*
+ * A table whose index is a fixed number of Unsigned32 sub-identifiers, each
+ * one level of a tree (session, domain, template, field...).  The table says,
+ * per level, which value comes first at or after `start` under a prefix;
+ * mib_tree_find() answers find() from that, one lookup per level and an
+ * empty branch skipped, never a walk over the rows.
+ */
+struct mib_tree {
+	unsigned depth;  /* sub-ids in the index, <= MIB_IDX_MAX */
+	/* 1 and *out: the smallest value >= start at level lvl under prefix[0..lvl); or 0 */
+	int (*ge)(const struct mib_table *t, const oid *prefix, unsigned lvl, oid start, oid *out);
+};
+
+int mib_tree_find(const struct mib_table *t, const struct mib_tree *tr, const oid *idx,
+		  size_t len, int next, struct mib_row *row);
 
 /* The structs must outlive the registration. */
 int mib_table_register(struct mib_table *t);

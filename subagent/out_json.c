@@ -132,15 +132,18 @@ static void put_ipfix(FILE *f, struct ctflowd *d)
 		ipfix_exporter_stats(d->ipfix, i, &st);
 		fprintf(f, "%s{\"name\":\"%s\",\"address\":\"%s\",\"port\":%u,\"transport\":\"%s\","
 			   "\"state\":\"%s\",\"messages\":%llu,\"octets\":%llu,\"records\":%llu,"
+			   "\"data_records\":%llu,\"packets\":%llu,\"rate\":%llu,"
 			   "\"templates\":%llu,\"options_templates\":%llu,\"discarded_messages\":%llu,"
 			   "\"notsent_flows\":%llu,\"notsent_packets\":%llu,\"notsent_octets\":%llu,"
-			   "\"buffered\":%llu,\"buffered_max\":%llu,\"connects\":%llu,\"sequence\":%u,\"statistics\":%s}",
+			   "\"buffered\":%llu,\"buffered_max\":%llu,\"connects\":%llu,\"sequence\":%u,"
+			   "\"statistics\":%s}",
 			i ? ",\n" : "\n", c->name, c->address, c->port, c->tcp ? "tcp" : "udp",
 			st.state == IPFIX_UP ? "up" : st.state == IPFIX_CONNECTING ? "connecting" : "down",
-			U64(st.messages), U64(st.octets), U64(st.records), U64(st.templates),
-			U64(st.opt_templates), U64(st.discarded_messages), U64(st.notsent_flows),
-			U64(st.notsent_packets), U64(st.notsent_octets), U64(st.buffered), U64(st.buffered_max),
-			U64(st.connects), st.seq, c->statistics ? "true" : "false");
+			U64(st.messages), U64(st.octets), U64(st.records), U64(st.data_records),
+			U64(st.packets), U64(st.rate), U64(st.templates), U64(st.opt_templates),
+			U64(st.discarded_messages), U64(st.notsent_flows), U64(st.notsent_packets),
+			U64(st.notsent_octets), U64(st.buffered), U64(st.buffered_max), U64(st.connects),
+			st.seq, c->statistics ? "true" : "false");
 	}
 	fputs("],\n", f);
 }

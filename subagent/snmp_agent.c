@@ -18,11 +18,13 @@
 #include "base_log.h"
 #include "ctflowd.h"
 #include "mib_ctflow.h"
+#include "mib_ipfix.h"
 
 struct snmp_agent {
 	struct ctflowd *d;
 	struct mib_scalars collector;
 	struct mib_table profile, agg, top;
+	struct mib_ipfix ipfix;
 	int timeout_armed;
 	uint64_t timeout_due_ms;
 };
@@ -101,7 +103,10 @@ static int register_all(struct snmp_agent *sa)
 	if (mib_scalars_register(&sa->collector) < 0 || mib_table_register(&sa->profile) < 0 ||
 	    mib_table_register(&sa->agg) < 0 || mib_table_register(&sa->top) < 0)
 		return -1;
-	return 0;
+	if (!sa->d->ipfix)
+		return 0; /* not an exporter: no IPFIX-MIB */
+	mib_ipfix_init(&sa->ipfix, sa->d);
+	return mib_ipfix_register(&sa->ipfix);
 }
 
 struct snmp_agent *snmp_agent_start(struct ctflowd *d)
@@ -120,7 +125,7 @@ struct snmp_agent *snmp_agent_start(struct ctflowd *d)
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
 			   (int)(d->conf.agentx_ping_ms / 1000));
 	if (register_all(sa) < 0) {
-		log_warnx("snmp: registering CTFLOW-MIB failed");
+		log_warnx("snmp: registering CTFLOW-MIB or IPFIX-MIB failed");
 		snmp_shutdown("ctflowd");
 		free(sa);
 		return NULL;

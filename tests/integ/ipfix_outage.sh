@@ -44,10 +44,10 @@ wait_session() { # wait_session FIELD VALUE
 	note "session $1 is $(session "$1"), waited for $2"
 	return 1
 }
-flows() { # flows N: N one-packet-each-way UDP flows, ended at once
+flows() { # flows N BASE: N one-packet-each-way UDP flows from ports BASE+1.., ended at once
 	local i
 	for i in $(seq 1 "$1"); do
-		ip netns exec "$NS_C" "$TOOLS/flowgen" udp-client 10.201.2.2 53 1 $((40 + i)) ||
+		ip netns exec "$NS_C" "$TOOLS/flowgen" udp-client 10.201.2.2 53 1 $((40 + i)) $(($2 + i)) ||
 			fail "workload: flowgen udp-client"
 	done
 	ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
@@ -55,7 +55,7 @@ flows() { # flows N: N one-packet-each-way UDP flows, ended at once
 
 # 1. the collector is not there: 80 flows, 50 kept, 30 counted as not sent
 truth_start "$NS_R"
-flows 80
+flows 80 20000
 sleep 0.5
 check "ctflowd received the 80 DESTROY events" wait_events 80 "$T/tables.json"
 kill "$TRUTH_PID"; wait "$TRUTH_PID" 2>/dev/null; mv "$T/truth.events" "$T/truth1.events"
@@ -75,7 +75,7 @@ check "ctflowd reconnects and sends the buffered records" wait_session buffered 
 kill "$SOCAT"; wait "$SOCAT" 2>/dev/null
 check "ctflowd notices the collector closed the session" wait_session state down
 truth_start "$NS_R"
-flows 20
+flows 20 21000
 sleep 0.5
 check "ctflowd received the 20 more DESTROY events" wait_events 100 "$T/tables.json"
 kill "$TRUTH_PID"; wait "$TRUTH_PID" 2>/dev/null; mv "$T/truth.events" "$T/truth2.events"

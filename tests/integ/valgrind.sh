@@ -1,9 +1,10 @@
 #!/bin/bash
 # The daemon under valgrind through a real workload: events, dumps with
 # growth, an overrun with resync and unobserved closes, LRU eviction, the
-# AgentX subagent answering a full walk and the malformed-index sweep, IPFIX
-# export over UDP and TCP with a collector that is away (reconnects, buffer
-# overflow), SIGUSR1 and SIGTERM.  Any memory error or definite leak fails the test.
+# AgentX subagent answering a full walk and the malformed-index sweep, an
+# IPFIX-MIB walk, IPFIX export over UDP and TCP with a collector that is away
+# (reconnects, buffer overflow), SIGUSR1 and SIGTERM.  Any memory error or
+# definite leak fails the test.
 TEST_NAME=valgrind
 . "$(dirname "$0")/../lib/netns.sh"
 
@@ -58,6 +59,11 @@ snmpn snmpbulkwalk -Oe -Ot -t 10 "$SNMP_AGENT" .1.3.6.1.4.1.32473 >"$T/walk.txt"
 note "walked $(grep -c . "$T/walk.txt") objects"
 TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/mibcheck.py" sweep 1.3.6.1.4.1.32473 "$SNMP_AGENT" \
 	"$T/walk.txt" || FAILS=$((FAILS + 1))
+# IPFIX-MIB: every table, with sessions up, connecting and away
+snmpn snmpbulkwalk -Oe -Ot -t 10 "$SNMP_AGENT" .1.3.6.1.2.1.193 >"$T/ipfix-walk.txt" 2>&1
+n=$(grep -c '^\.1\.3\.6\.1\.2\.1\.193\.' "$T/ipfix-walk.txt")
+[ "$n" -gt 300 ] && pass "IPFIX-MIB walked under valgrind ($n objects)" ||
+	fail "IPFIX-MIB walk under valgrind: $n objects: $(tail -n 2 "$T/ipfix-walk.txt")"
 kill "$CTF_PID"
 wait "$CTF_PID"
 rc=$?

@@ -77,6 +77,7 @@ class Msg:
         self.length = 0
         self.time = None
         self.templates = []   # template ids announced
+        self.opt_templates = []  # ... of them, the options templates
         self.records = []     # normalized data records (flow and options)
         self.gap = False      # the decoder saw a sequence number gap
 
@@ -133,8 +134,9 @@ def ipfixdump(path):
         if m:
             cur.length, cur.seq = int(m.group(1)), int(m.group(2))
             continue
-        if re.match(r"--- (options )?template record ---", line):
-            rec = "template"
+        m = re.match(r"--- (options )?template record ---", line)
+        if m:
+            rec = "otemplate" if m.group(1) else "template"
             continue
         if line.startswith("--- data record"):
             rec = {}
@@ -142,8 +144,10 @@ def ipfixdump(path):
             continue
         m = re.search(r"tid:\s*(\d+)", line)
         if m:
-            if rec == "template":
+            if rec in ("template", "otemplate"):
                 cur.templates.append(int(m.group(1)))
+                if rec == "otemplate":
+                    cur.opt_templates.append(int(m.group(1)))
             elif isinstance(rec, dict):
                 rec["tid"] = int(m.group(1))
             continue

@@ -8,6 +8,7 @@
   mibcheck.py sweep ROOT AGENT WALK         GET/GETNEXT with malformed and edge
                                             indexes on every table: right answer or
                                             noSuchInstance/Object, never a wrong row
+  mibcheck.py sweep-ipfix AGENT WALK        the same for IPFIX-MIB and IPFIX-SELECTOR-MIB
   mibcheck.py value WALK OID                print one value from a walk
 
 WALK files are `snmpbulkwalk -On -Oe -Ot` output.  ROOT is CTFLOW-MIB's root OID.
@@ -33,7 +34,9 @@ def parse_walk(path):
         if " = " not in line or not line.startswith("."):
             continue
         o, v = line.rstrip("\n").split(" = ", 1)
-        typ, _, val = v.partition(": ")
+        typ, sep, val = v.partition(": ")
+        if not sep and typ.isdigit():  # -Ot prints TimeTicks as a bare number
+            typ, val = "Timeticks", typ
         out[parse_oid(o)] = (typ, val)
     return out
 
@@ -188,19 +191,56 @@ def expected_next(sorted_oids, oid):
     return None
 
 
-def sweep(root, agent, walkfile):
+IPFIX_MIB = (1, 3, 6, 1, 2, 1, 193)
+IPFIX_SELECTOR = (1, 3, 6, 1, 2, 1, 194)
+# IPFIX-MIB tables: (subtree under ipfixObjects, first column, last column)
+IPFIX_TABLES = [((1, 1), 2, 16), ((1, 2), 3, 4), ((1, 3), 2, 5), ((1, 4), 2, 2), ((1, 5), 2, 4),
+                ((1, 6), 3, 6), ((1, 7), 3, 3), ((2, 1), 1, 9), ((2, 2), 1, 2), ((2, 3), 1, 4),
+                ((2, 4), 1, 3)]
+
+
+def ipfix_edge_cases(walk):
+    """Around every IPFIX-MIB table and row: indexes too short, too long, out
+    of range, off by one in each sub-id; and the selector scalar."""
+    big = 2**32 - 1
+    cases = [IPFIX_MIB, IPFIX_MIB + (1,), IPFIX_MIB + (1, 1), IPFIX_MIB + (1, 1, 0),
+             IPFIX_MIB + (1, 1, 8), IPFIX_MIB + (1, 2, 5), IPFIX_MIB + (1, 3), IPFIX_MIB + (2,)]
+    for sub, first, last in IPFIX_TABLES:
+        t = IPFIX_MIB + (1,) + sub
+        e = t + (1,)
+        cases += [t, t + (0,), t + (2,), e, e + (0,), e + (first - 1,), e + (first,),
+                  e + (last,), e + (last + 1,), e + (first, 0), e + (first, big), e + (last, big)]
+        rows = sorted(o[len(e) + 1:] for o in walk if under(o, e + (first,)))
+        for idx in rows[:3] + rows[-2:]:
+            for col in (first, last):
+                c = e + (col,)
+                cases += [c + idx, c + idx[:-1], c + idx + (0,), c + idx + (0, 0)]
+                for i, v in enumerate(idx):
+                    for w in (0, v - 1, v + 1, 256, big):
+                        if 0 <= w <= big:
+                            cases.append(c + idx[:i] + (w,) + idx[i + 1:])
+    s = IPFIX_SELECTOR + (1, 1, 1)
+    cases += [IPFIX_SELECTOR, s, s + (0,), s + (1,), s + (1, 0), s + (1, 1), s + (1, 0, 0),
+              s + (2,), s + (2, 0), s + (1, big)]
+    return sorted(set(cases))
+
+
+def sweep(root, agent, walkfile, cases=None, live=None):
     walk = parse_walk(walkfile)
     ours = sorted(o for o in walk if under(o, root))
     bad = checked = 0
-    for oid in edge_cases(root, walk):
+    for oid in (cases if cases is not None else edge_cases(root, walk)):
         checked += 1
         rc, line = run("snmpget", agent, oid)
         want = walk.get(oid)
         if want is not None:
             # the top table is re-ranked on a timer: same object and type, value may move
-            live = under(oid, root + (1, 4))
+            live_now = live(oid) if live else under(oid, root + (1, 4))
+            got_value = line.split(" = ", 1)[1] if " = " in line else ""
+            same_type = got_value.isdigit() if want[0] == "Timeticks" else \
+                got_value.startswith(want[0] + ":")
             good = line.startswith("." + ".".join(map(str, oid)) + " = ") and \
-                ((want[0] + ":") in line if live else want[1] in line)
+                (same_type if live_now else want[1].strip() in got_value)
         else:
             good = "No Such Instance" in line or "No Such Object" in line
         if not good:
@@ -239,6 +279,18 @@ def main():
         sys.exit(0 if same(sys.argv[2], sys.argv[3], parse_oid(sys.argv[4])) else 1)
     if len(sys.argv) == 5 and sys.argv[1] == "sweep":
         sys.exit(0 if sweep(parse_oid(sys.argv[2]), sys.argv[3], sys.argv[4]) else 1)
+    if len(sys.argv) == 4 and sys.argv[1] == "sweep-ipfix":
+        walk = parse_walk(sys.argv[3])
+        cases = ipfix_edge_cases(walk)
+        # statistics move (rates, counters of the exporter's own options records)
+        stats = IPFIX_MIB + (1, 2)
+        ok = sweep(IPFIX_MIB, sys.argv[2], sys.argv[3],
+                   [c for c in cases if under(c, IPFIX_MIB)], lambda o: under(o, stats))
+        # the selector MIB: what follows IPFIX-MIB's last object is its first
+        ok = sweep((1, 3, 6, 1, 2, 1), sys.argv[2], sys.argv[3],
+                   [c for c in cases if under(c, IPFIX_SELECTOR)] +
+                   [max(o for o in walk if under(o, IPFIX_MIB))], lambda o: False) and ok
+        sys.exit(0 if ok else 1)
     if len(sys.argv) == 4 and sys.argv[1] == "value":
         v = parse_walk(sys.argv[2]).get(parse_oid(sys.argv[3]))
         print(v[1] if v else "")

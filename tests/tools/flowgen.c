@@ -7,8 +7,10 @@
  *       send SEND payload bytes (paced at RATE_BPS if given), then read RECV
  *       bytes the server sends back, then close.
  *   flowgen udp-server PORT              echo every datagram
- *   flowgen udp-client ADDR PORT COUNT SIZE
- *       COUNT datagrams of SIZE bytes, each waiting up to 1 s for its echo.
+ *   flowgen udp-client ADDR PORT COUNT SIZE [SPORT]
+ *       COUNT datagrams of SIZE bytes, each waiting up to 1 s for its echo;
+ *       from source port SPORT (default: any), so that back-to-back flows are
+ *       sure to be distinct conntrack entries.
  *
  * TCP protocol: an 8-byte big-endian header carrying RECV, then the payload;
  * the server answers with RECV bytes once the client has shut down writing.
@@ -243,17 +245,28 @@ static int udp_server(const char *port)
 	}
 }
 
-static int udp_client(const char *host, const char *port, long count, long size)
+static int udp_client(const char *host, const char *port, long count, long size, long sport)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss, local;
 	socklen_t len;
 	char buf[65536];
 	int fd, lost = 0;
 
-	if (size < 0 || size > 65000 || resolve(host, port, SOCK_DGRAM, 0, &ss, &len) < 0)
+	if (size < 0 || size > 65000 || sport < 0 || sport > 65535 ||
+	    resolve(host, port, SOCK_DGRAM, 0, &ss, &len) < 0)
 		return fprintf(stderr, "bad arguments\n"), 1;
 	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0)
+	if (fd < 0)
+		return perror("socket"), 1;
+	if (sport) {
+		memset(&local, 0, sizeof(local));
+		local.ss_family = ss.ss_family;
+		/* the port sits at the same offset in sockaddr_in and sockaddr_in6 */
+		((struct sockaddr_in *)&local)->sin_port = htons((uint16_t)sport);
+		if (bind(fd, (struct sockaddr *)&local, len) < 0)
+			return perror("bind"), 1;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 		return perror("connect"), 1;
 	for (long i = 0; i < count; i++) {
 		struct pollfd p = { fd, POLLIN, 0 };
@@ -282,8 +295,9 @@ int main(int argc, char **argv)
 				  strtoull(argv[5], NULL, 10), argc == 7 ? atof(argv[6]) : 0);
 	if (argc == 3 && strcmp(argv[1], "udp-server") == 0)
 		return udp_server(argv[2]);
-	if (argc == 6 && strcmp(argv[1], "udp-client") == 0)
-		return udp_client(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
+	if ((argc == 6 || argc == 7) && strcmp(argv[1], "udp-client") == 0)
+		return udp_client(argv[2], argv[3], atol(argv[4]), atol(argv[5]),
+				  argc == 7 ? atol(argv[6]) : 0);
 	fprintf(stderr, "usage: see the comment at the top of flowgen.c\n");
 	return 2;
 }

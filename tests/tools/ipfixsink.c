@@ -7,8 +7,11 @@
  * 6.2) to the fewest octets that hold the largest value seen in it, and no
  * message, set or template overhead.
  *
- *   ipfixsink udp|tcp PORT     listens on 127.0.0.1; on SIGTERM prints one
- *                              JSON line with the counts
+ *   ipfixsink udp|tcp PORT [FILE]
+ *       listens on 127.0.0.1 (with a receive buffer big enough that a test's
+ *       bursts are not lost before it reads them); on SIGTERM prints one JSON
+ *       line with the counts.  FILE: every message is also written there, the
+ *       stream as ipfixDump reads it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +52,7 @@ struct sink {
 	uint64_t gaps, missing;
 	uint32_t next_seq;
 	int have_seq;
+	FILE *copy;
 };
 
 static volatile sig_atomic_t stop;
@@ -179,6 +183,8 @@ static void message(struct sink *s, const uint8_t *m, size_t len)
 {
 	uint32_t nrec = 0;
 
+	if (s->copy && fwrite(m, 1, len, s->copy) != len)
+		s->bad++;
 	if (len < 16 || get16(m) != 10 || get16(m + 2) != len) {
 		s->bad++;
 		return;
@@ -365,9 +371,13 @@ int main(int argc, char **argv)
 	static struct sink s;
 	struct sigaction sa;
 
-	if (argc != 3 || (strcmp(argv[1], "udp") != 0 && strcmp(argv[1], "tcp") != 0)) {
-		fprintf(stderr, "usage: ipfixsink udp|tcp PORT\n");
+	if ((argc != 3 && argc != 4) || (strcmp(argv[1], "udp") != 0 && strcmp(argv[1], "tcp") != 0)) {
+		fprintf(stderr, "usage: ipfixsink udp|tcp PORT [FILE]\n");
 		return 2;
+	}
+	if (argc == 4 && !(s.copy = fopen(argv[3], "wb"))) {
+		perror("ipfixsink: FILE");
+		return 1;
 	}
 	int tcp = argv[1][0] == 't';
 	int fd = listen_on(tcp, (uint16_t)atoi(argv[2]));
@@ -387,5 +397,7 @@ int main(int argc, char **argv)
 		run_udp(&s, fd);
 	report(&s);
 	close(fd);
+	if (s.copy && fclose(s.copy) != 0)
+		return 1;
 	return 0;
 }

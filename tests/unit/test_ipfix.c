@@ -107,8 +107,8 @@ static void dnat_flow_encodes_to_rfc_bytes(void)
 static void template_set_is_rfc_bytes(void)
 {
 	static const struct ipfix_field f[] = {
-		{ 8, 4, 0, 0, IPFIX_BYTES }, { 1, 4, 0, 1, IPFIX_UINT },
-		{ 1, 8, IPFIX_PEN_REVERSE, 2, IPFIX_UINT },
+		{ 8, 4, 0, 0, IPFIX_BYTES, 1 }, { 1, 4, 0, 1, IPFIX_UINT, 0 },
+		{ 1, 8, IPFIX_PEN_REVERSE, 2, IPFIX_UINT, 0 },
 	};
 	const struct ipfix_template t = { 300, 3, 0, f };
 	struct ipfix_msg m;
@@ -131,7 +131,7 @@ static void template_set_is_rfc_bytes(void)
 
 static void reduced_size_keeps_the_low_octets(void)
 {
-	static const struct ipfix_field f[] = { { 1, 4, 0, 0, IPFIX_UINT } };
+	static const struct ipfix_field f[] = { { 1, 4, 0, 0, IPFIX_UINT, 0 } };
 	const struct ipfix_template t = { 400, 1, 0, f };
 	struct ipfix_values v;
 	struct ipfix_msg m;

@@ -1,0 +1,474 @@
+/*
+ * mib_ipfix: IPFIX-MIB tables over the exporter's state.  Every table is an
+ * index tree (mib_tree): sessions are the configured collectors, the domain
+ * level has the one observation domain, templates are those a session has
+ * announced and still holds (ipfix_exporter_template), fields are a
+ * template's field specifiers in wire order.  Values are read at each request.
+ *
+ * SMI types on the wire (RFC 6615 and the ipfix-mib digest): enumerations
+ * and InetAddressType as INTEGER, InetAddress as 4 or 16 binary octets,
+ * BITS as one octet (bit 0 is 0x80), TimeStamp as TimeTicks of the master
+ * agent's sysUpTime (net-snmp's subagent keeps its uptime in step with the
+ * master at every AgentX response), DateAndTime as 11 octets in UTC.
+ */
+#include "mib_ipfix.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "acct_track.h"
+#include "ipfix_export.h"
+
+#define CACHE_ID 1          /* the conntrack table */
+#define OBS_GROUP 1
+#define OBS_POINT 1
+#define SELECTION_PROCESS 1
+#define SELECTOR 1
+#define EXPORT_INDEX 1      /* every session exports the same records */
+
+enum { PROTO_TCP = 6, PROTO_UDP = 17 };
+enum { ADDR_IPV4 = 1, ADDR_IPV6 = 2 };
+enum { MODE_EXPORTING = 1 };
+enum { STATUS_INACTIVE = 1, STATUS_ACTIVE = 2 };
+enum { MEMBER_PRIMARY = 1, MEMBER_PARALLEL = 3 };
+enum { DIRECTION_BOTH = 3 };
+enum { TRUTH_TRUE = 1 };
+enum { BIT_SCOPE = 0x80, BIT_FLOW_KEY = 0x40 };
+
+static const oid ipfix_main[] = { 1, 3, 6, 1, 2, 1, 193, 1, 1 };
+static const oid ipfix_stats[] = { 1, 3, 6, 1, 2, 1, 193, 1, 2 };
+static const oid select_all[] = { 1, 3, 6, 1, 2, 1, 194, 1, 1, 1 };
+
+static struct ctflowd *ctx(const struct mib_table *t)
+{
+	return t->ctx;
+}
+
+static size_t sessions(const struct mib_table *t)
+{
+	return ipfix_exporter_sessions(ctx(t)->ipfix);
+}
+
+/* TimeStamp: sysUpTime when something happened `ms` (loop time) ago; 0 if
+ * that was before the master agent started. */
+static u_long timestamp(const struct mib_table *t, uint64_t at_ms)
+{
+	uint64_t now = loop_now(ctx(t)->loop);
+	uint64_t ago = now > at_ms ? (now - at_ms) / 10 : 0;
+	u_long up = netsnmp_get_agent_uptime();
+
+	return up > ago ? up - (u_long)ago : 0;
+}
+
+static void set_timeticks(netsnmp_variable_list *vb, u_long v)
+{
+	snmp_set_var_typed_value(vb, ASN_TIMETICKS, &v, sizeof(v));
+}
+
+/* ---- index levels ---- */
+
+/* The one value v, if start allows it. */
+static int ge_one(oid start, oid v, oid *out)
+{
+	if (start > v)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* 1..n */
+static int ge_range(oid start, size_t n, oid *out)
+{
+	if (start > n)
+		return 0;
+	*out = start ? start : 1;
+	return 1;
+}
+
+static int template_at_or_after(const struct mib_table *t, oid session, oid tid,
+				struct ipfix_template_row *row)
+{
+	if (session < 1 || session > sessions(t) || tid > 0xffff)
+		return 0;
+	return ipfix_exporter_template(ctx(t)->ipfix, session - 1, (uint32_t)tid, row);
+}
+
+/* The template row prefix[0], prefix[1], prefix[2] names exactly. */
+static int template_exact(const struct mib_table *t, const oid *idx,
+			  struct ipfix_template_row *row)
+{
+	return idx[1] == ctx(t)->conf.ipfix_domain && template_at_or_after(t, idx[0], idx[2], row) &&
+	       row->t->id == idx[2];
+}
+
+/* session, domain, template id[, field] */
+static int ge_template(const struct mib_table *t, const oid *prefix, unsigned lvl, oid start,
+		       oid *out)
+{
+	struct ipfix_template_row row;
+
+	switch (lvl) {
+	case 0: return ge_range(start, sessions(t), out);
+	case 1: return ge_one(start, ctx(t)->conf.ipfix_domain, out);
+	case 2:
+		if (!template_at_or_after(t, prefix[0], start, &row))
+			return 0;
+		*out = row.t->id;
+		return 1;
+	default:
+		if (!template_exact(t, prefix, &row))
+			return 0;
+		return ge_range(start, row.t->nfields, out);
+	}
+}
+
+static int ge_session(const struct mib_table *t, const oid *prefix, unsigned lvl, oid start,
+		      oid *out)
+{
+	(void)prefix;
+	(void)lvl;
+	return ge_range(start, sessions(t), out);
+}
+
+/* export index, cache id, session */
+static int ge_export(const struct mib_table *t, const oid *prefix, unsigned lvl, oid start,
+		     oid *out)
+{
+	(void)prefix;
+	switch (lvl) {
+	case 0: return ge_one(start, EXPORT_INDEX, out);
+	case 1: return ge_one(start, CACHE_ID, out);
+	default: return ge_range(start, sessions(t), out);
+	}
+}
+
+static int ge_cache(const struct mib_table *t, const oid *prefix, unsigned lvl, oid start,
+		    oid *out)
+{
+	(void)t;
+	(void)prefix;
+	(void)lvl;
+	return ge_one(start, CACHE_ID, out);
+}
+
+static int ge_obs_point(const struct mib_table *t, const oid *prefix, unsigned lvl, oid start,
+			oid *out)
+{
+	(void)t;
+	(void)prefix;
+	return ge_one(start, lvl == 0 ? OBS_GROUP : OBS_POINT, out);
+}
+
+/* cache id, selection process, selector */
+static int ge_selection(const struct mib_table *t, const oid *prefix, unsigned lvl, oid start,
+			oid *out)
+{
+	(void)t;
+	(void)prefix;
+	return ge_one(start, lvl == 0 ? CACHE_ID : lvl == 1 ? SELECTION_PROCESS : SELECTOR, out);
+}
+
+static const struct mib_tree tree_session = { 1, ge_session };
+static const struct mib_tree tree_template = { 3, ge_template };
+static const struct mib_tree tree_template_def = { 4, ge_template };
+static const struct mib_tree tree_export = { 3, ge_export };
+static const struct mib_tree tree_cache = { 1, ge_cache };
+static const struct mib_tree tree_obs_point = { 2, ge_obs_point };
+static const struct mib_tree tree_selection = { 3, ge_selection };
+
+/* ---- ipfixTransportSessionTable and its statistics ---- */
+
+static void set_inet(netsnmp_variable_list *vb, int family, const uint8_t *addr, int type)
+{
+	if (type)
+		mib_set_integer(vb, family == AF_INET6 ? ADDR_IPV6 : ADDR_IPV4);
+	else
+		mib_set_octets(vb, addr, family == AF_INET6 ? 16 : 4);
+}
+
+static int session_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			 netsnmp_variable_list *vb)
+{
+	const struct ipfix_exporter *x = ctx(t)->ipfix;
+	size_t i = row->idx[0] - 1;
+	const struct ipfix_collector_cfg *c = ipfix_exporter_collector(x, i);
+	struct ipfix_session_info in;
+	struct ipfix_session_stats st;
+	/* template refresh is a UDP matter; the MIB wants 0 for TCP */
+	uint32_t refresh_s = c->tcp ? 0 : c->template_refresh_ms / 1000;
+
+	ipfix_exporter_session_info(x, i, &in);
+	ipfix_exporter_stats(x, i, &st);
+	switch (col) {
+	case 2: mib_set_unsigned(vb, c->tcp ? PROTO_TCP : PROTO_UDP); break;
+	case 3: set_inet(vb, in.family, in.local, 1); break;
+	case 4: set_inet(vb, in.family, in.local, 0); break;
+	case 5: set_inet(vb, in.family, in.remote, 1); break;
+	case 6: set_inet(vb, in.family, in.remote, 0); break;
+	case 7: mib_set_unsigned(vb, in.local_port); break;
+	case 8: mib_set_unsigned(vb, in.remote_port); break;
+	case 9: mib_set_unsigned(vb, 0); break; /* no SCTP */
+	case 10: mib_set_integer(vb, MODE_EXPORTING); break;
+	case 11: /* options templates are refreshed with the others */
+	case 12: mib_set_unsigned(vb, refresh_s); break;
+	case 13: /* never by message count */
+	case 14: mib_set_unsigned(vb, 0); break;
+	case 15: mib_set_unsigned(vb, IPFIX_VERSION); break;
+	case 16: mib_set_integer(vb, st.state == IPFIX_UP ? STATUS_ACTIVE : STATUS_INACTIVE); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int session_stats_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			       netsnmp_variable_list *vb)
+{
+	struct ipfix_session_stats st;
+	struct ipfix_metering m;
+
+	ipfix_exporter_stats(ctx(t)->ipfix, row->idx[0] - 1, &st);
+	switch (col) {
+	case 1: mib_set_gauge(vb, st.rate); break;
+	case 2: mib_set_counter64(vb, st.packets); break;
+	case 3: mib_set_counter64(vb, st.octets); break;
+	case 4: mib_set_counter64(vb, st.messages); break;
+	case 5: mib_set_counter64(vb, st.discarded_messages); break;
+	case 6: mib_set_counter64(vb, st.data_records); break;
+	case 7: mib_set_counter64(vb, st.templates); break;
+	case 8: mib_set_counter64(vb, st.opt_templates); break;
+	case 9: /* the counters run from the exporter's start, across reconnections */
+		ipfix_exporter_metering(ctx(t)->ipfix, &m);
+		set_timeticks(vb, timestamp(t, m.start_ms));
+		break;
+	default: return -1;
+	}
+	return 0;
+}
+
+/* ---- templates ---- */
+
+static int template_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			  netsnmp_variable_list *vb)
+{
+	struct ipfix_template_row tr;
+
+	if (!template_exact(t, row->idx, &tr))
+		return -1;
+	switch (col) {
+	case 3:
+		mib_set_unsigned(vb, tr.t->scope ? IPFIX_SET_OPTIONS_TEMPLATE : IPFIX_SET_TEMPLATE);
+		break;
+	case 4: mib_set_datetime(vb, (time_t)(tr.sent_ms / 1000)); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int template_stats_value(const struct mib_table *t, const struct mib_row *row,
+				unsigned col, netsnmp_variable_list *vb)
+{
+	struct ipfix_template_row tr;
+
+	if (!template_exact(t, row->idx, &tr))
+		return -1;
+	switch (col) {
+	case 1: mib_set_counter64(vb, tr.records); break;
+	case 2: set_timeticks(vb, timestamp(t, tr.since_ms)); break; /* the row began at 0 */
+	default: return -1;
+	}
+	return 0;
+}
+
+static int template_def_value(const struct mib_table *t, const struct mib_row *row,
+			      unsigned col, netsnmp_variable_list *vb)
+{
+	struct ipfix_template_row tr;
+	unsigned char flags;
+
+	if (!template_exact(t, row->idx, &tr) || row->idx[3] < 1 || row->idx[3] > tr.t->nfields)
+		return -1;
+	size_t k = row->idx[3] - 1;
+	const struct ipfix_field *f = &tr.t->f[k];
+
+	switch (col) {
+	case 2: mib_set_unsigned(vb, f->ie); break;
+	case 3: mib_set_unsigned(vb, f->len); break;
+	case 4: mib_set_unsigned(vb, f->pen); break;
+	case 5:
+		flags = k < tr.t->scope ? BIT_SCOPE : f->key ? BIT_FLOW_KEY : 0;
+		mib_set_octets(vb, &flags, 1);
+		break;
+	default: return -1;
+	}
+	return 0;
+}
+
+/* ---- the export, the cache, where it looks, what it selects ---- */
+
+static int export_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			netsnmp_variable_list *vb)
+{
+	(void)row;
+	if (col != 2)
+		return -1;
+	/* one collector: primary; several: each gets every record, in parallel */
+	mib_set_integer(vb, sessions(t) > 1 ? MEMBER_PARALLEL : MEMBER_PRIMARY);
+	return 0;
+}
+
+static int metering_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			  netsnmp_variable_list *vb)
+{
+	const struct ctflowd *d = ctx(t);
+
+	(void)row;
+	switch (col) {
+	case 2: mib_set_unsigned(vb, OBS_GROUP); break;
+	/* a long-lived flow is reported at every dump: the active timeout */
+	case 3: mib_set_unsigned(vb, d->conf.dump_interval_ms / 1000); break;
+	/* the kernel expires entries; its timeout for protocols without their own */
+	case 4: mib_set_unsigned(vb, d->health.idle_timeout > 0 ? d->health.idle_timeout : 0); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int metering_stats_value(const struct mib_table *t, const struct mib_row *row,
+				unsigned col, netsnmp_variable_list *vb)
+{
+	struct track_stats ts;
+	struct ipfix_metering m;
+
+	(void)row;
+	track_get_stats(ctx(t)->track, &ts);
+	ipfix_exporter_metering(ctx(t)->ipfix, &m);
+	switch (col) {
+	case 1: mib_set_gauge(vb, ts.tracked); break;
+	case 2: mib_set_gauge(vb, ts.limit > ts.tracked ? ts.limit - ts.tracked : 0); break;
+	case 3: mib_set_counter64(vb, m.records); break;
+	case 4: set_timeticks(vb, timestamp(t, m.start_ms)); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int obs_point_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			   netsnmp_variable_list *vb)
+{
+	(void)row;
+	switch (col) {
+	case 3: mib_set_unsigned(vb, ctx(t)->conf.ipfix_domain); break;
+	case 4: /* conntrack knows no interface or physical entity */
+	case 5: mib_set_integer(vb, 0); break;
+	case 6: mib_set_integer(vb, DIRECTION_BOTH); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int selection_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			   netsnmp_variable_list *vb)
+{
+	(void)t;
+	(void)row;
+	if (col != 3)
+		return -1;
+	mib_set_oid(vb, select_all, sizeof(select_all) / sizeof(select_all[0]));
+	return 0;
+}
+
+static int selection_stats_value(const struct mib_table *t, const struct mib_row *row,
+				 unsigned col, netsnmp_variable_list *vb)
+{
+	struct ipfix_metering m;
+
+	(void)row;
+	ipfix_exporter_metering(ctx(t)->ipfix, &m);
+	switch (col) {
+	case 1: mib_set_counter64(vb, m.packets); break;
+	case 2: mib_set_counter64(vb, 0); break; /* select-all drops nothing */
+	case 3: set_timeticks(vb, timestamp(t, m.start_ms)); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int select_all_value(void *arg, unsigned n, netsnmp_variable_list *vb)
+{
+	(void)arg;
+	if (n != 1)
+		return -1;
+	mib_set_integer(vb, TRUTH_TRUE);
+	return 0;
+}
+
+/* ---- set-up ---- */
+
+struct table_def {
+	const char *name;
+	const oid *base;   /* ipfixMainObjects or ipfixStatistics */
+	oid sub;
+	unsigned min_col, max_col;
+	const struct mib_tree *tree;
+	int (*value)(const struct mib_table *, const struct mib_row *, unsigned,
+		     netsnmp_variable_list *);
+};
+
+static const struct table_def tables[IPFIX_T_COUNT] = {
+	[IPFIX_T_SESSION] = { "ipfixTransportSessionTable", ipfix_main, 1, 2, 16, &tree_session,
+			      session_value },
+	[IPFIX_T_TEMPLATE] = { "ipfixTemplateTable", ipfix_main, 2, 3, 4, &tree_template,
+			       template_value },
+	[IPFIX_T_TEMPLATE_DEF] = { "ipfixTemplateDefinitionTable", ipfix_main, 3, 2, 5,
+				   &tree_template_def, template_def_value },
+	[IPFIX_T_EXPORT] = { "ipfixExportTable", ipfix_main, 4, 2, 2, &tree_export,
+			     export_value },
+	[IPFIX_T_METERING] = { "ipfixMeteringProcessTable", ipfix_main, 5, 2, 4, &tree_cache,
+			       metering_value },
+	[IPFIX_T_OBS_POINT] = { "ipfixObservationPointTable", ipfix_main, 6, 3, 6,
+				&tree_obs_point, obs_point_value },
+	[IPFIX_T_SELECTION] = { "ipfixSelectionProcessTable", ipfix_main, 7, 3, 3,
+				&tree_selection, selection_value },
+	[IPFIX_T_SESSION_STATS] = { "ipfixTransportSessionStatsTable", ipfix_stats, 1, 1, 9,
+				    &tree_session, session_stats_value },
+	[IPFIX_T_TEMPLATE_STATS] = { "ipfixTemplateStatsTable", ipfix_stats, 2, 1, 2,
+				     &tree_template, template_stats_value },
+	[IPFIX_T_METERING_STATS] = { "ipfixMeteringProcessStatsTable", ipfix_stats, 3, 1, 4,
+				     &tree_cache, metering_stats_value },
+	[IPFIX_T_SELECTION_STATS] = { "ipfixSelectionProcessStatsTable", ipfix_stats, 4, 1, 3,
+				      &tree_selection, selection_stats_value },
+};
+
+void mib_ipfix_init(struct mib_ipfix *m, struct ctflowd *d)
+{
+	const size_t base_len = sizeof(ipfix_main) / sizeof(ipfix_main[0]);
+
+	for (size_t i = 0; i < IPFIX_T_COUNT; i++) {
+		const struct table_def *def = &tables[i];
+		struct mib_table *t = &m->t[i];
+
+		memset(t, 0, sizeof(*t));
+		t->name = def->name;
+		t->oidlen = mib_oid_join(t->oid, def->base, base_len, &def->sub, 1);
+		t->min_col = def->min_col;
+		t->max_col = def->max_col;
+		t->ctx = d;
+		t->tree = def->tree;
+		t->value = def->value;
+	}
+	memset(&m->select_all, 0, sizeof(m->select_all));
+	m->select_all.name = "ipfixFuncSelectAll";
+	const size_t n = sizeof(select_all) / sizeof(select_all[0]);
+
+	m->select_all.oidlen = mib_oid_join(m->select_all.oid, select_all, n - 1, &select_all[n - 1], 1);
+	m->select_all.max = 1;
+	m->select_all.value = select_all_value;
+}
+
+int mib_ipfix_register(struct mib_ipfix *m)
+{
+	for (size_t i = 0; i < IPFIX_T_COUNT; i++)
+		if (mib_table_register(&m->t[i]) < 0)
+			return -1;
+	return mib_scalars_register(&m->select_all);
+}
