@@ -98,9 +98,25 @@ snmpget $S CTFLOW-MIB::ctflowEventsReceived.0 CTFLOW-MIB::ctflowEventsLost.0 \
 	CTFLOW-MIB::ctflowFlowsEndedUnobserved.0 CTFLOW-MIB::ctflowKernelAccounting.0 \
 	CTFLOW-MIB::ctflowTrackedFlows.0 CTFLOW-MIB::ctflowLoopSlowest.0
 
+# The standard IPFIX-MIB, by name where the module is installed (mibs/README).
+I="-v2c -c public -M $MIBDIRS -m +IPFIX-MIB:IPFIX-SELECTOR-MIB $SNMP_AGENT"
+if snmptranslate -M "$MIBDIRS" -m +IPFIX-MIB IPFIX-MIB::ipfixMIB >/dev/null 2>&1; then
+	say "The export in the standard IPFIX-MIB (RFC 6615): snmptable $I ipfixTransportSessionTable"
+	snmptable -Cb -Ci $I IPFIX-MIB::ipfixTransportSessionTable 2>/dev/null
+	say "snmptable $I IPFIX-MIB::ipfixTransportSessionStatsTable"
+	snmptable -Cb -Ci $I IPFIX-MIB::ipfixTransportSessionStatsTable 2>/dev/null
+	say "Records per template: snmpwalk $I IPFIX-MIB::ipfixTemplateDataRecords"
+	snmpwalk $I IPFIX-MIB::ipfixTemplateDataRecords 2>/dev/null
+else
+	say "The export in the standard IPFIX-MIB (RFC 6615; the module is not installed here, see mibs/README):"
+	snmpwalk -v2c -c public -On "$SNMP_AGENT" .1.3.6.1.2.1.193.1.2.1 2>/dev/null
+fi
+SESSION_RECORDS=$(snmpget -v2c -c public -Oqv "$SNMP_AGENT" .1.3.6.1.2.1.193.1.2.1.1.6.1 2>/dev/null)
+
 # stop nfcapd so that it closes its file, then read it the way an operator would
 sleep 0.5
 kill "$NFCAPD_PID"; wait "$NFCAPD_PID" 2>/dev/null
+say "The other end: nfcapd received $(nfdump -r "$T/flows" -q -N -o "fmt:%pr" | grep -c .) flow records; ctflowd's ipfixTransportSessionRecords.1 says it sent $SESSION_RECORDS"
 say "What the flow collector got (IPFIX from ctflowd to nfcapd): nfdump -r FLOWDIR -N 'port 443'"
 echo "The upload arrived in slices while it ran (one per dump), then its last one when it ended."
 echo "Packets/Bytes: original direction; Out Pkt/Out Byte: reply direction (RFC 5103 biflow)."
