@@ -13,6 +13,7 @@
  */
 #include "mib_ipfix.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -41,7 +42,9 @@ static const oid select_all[] = { 1, 3, 6, 1, 2, 1, 194, 1, 1, 1 };
 
 static struct ctflowd *ctx(const struct mib_table *t)
 {
-	return t->ctx;
+	const struct mib_ipfix *m = t->ctx;
+
+	return m->d;
 }
 
 static size_t sessions(const struct mib_table *t)
@@ -49,15 +52,25 @@ static size_t sessions(const struct mib_table *t)
 	return ipfix_exporter_sessions(ctx(t)->ipfix);
 }
 
-/* TimeStamp: sysUpTime when something happened `ms` (loop time) ago; 0 if
- * that was before the master agent started. */
+/*
+ * TimeStamp: the master's sysUpTime at loop time at_ms; 0 if that was
+ * before the master started.  The master's start, in loop time, is kept
+ * while it holds to within a second: worked out afresh at each request, it
+ * would wobble by a tick with the resyncs of the subagent's uptime, and a
+ * TimeStamp must not change between two polls.  A master restart moves it.
+ */
 static u_long timestamp(const struct mib_table *t, uint64_t at_ms)
 {
-	uint64_t now = loop_now(ctx(t)->loop);
-	uint64_t ago = now > at_ms ? (now - at_ms) / 10 : 0;
-	u_long up = netsnmp_get_agent_uptime();
+	struct mib_ipfix *m = t->ctx;
+	int64_t zero = (int64_t)loop_now(m->d->loop) - (int64_t)netsnmp_get_agent_uptime() * 10;
 
-	return up > ago ? up - (u_long)ago : 0;
+	if (!m->have_uptime_zero || llabs(zero - m->uptime_zero_ms) > 1000) {
+		m->uptime_zero_ms = zero;
+		m->have_uptime_zero = 1;
+	}
+	int64_t ts = ((int64_t)at_ms - m->uptime_zero_ms) / 10;
+
+	return ts > 0 ? (u_long)ts : 0;
 }
 
 static void set_timeticks(netsnmp_variable_list *vb, u_long v)
@@ -443,6 +456,9 @@ void mib_ipfix_init(struct mib_ipfix *m, struct ctflowd *d)
 {
 	const size_t base_len = sizeof(ipfix_main) / sizeof(ipfix_main[0]);
 
+	m->d = d;
+	m->have_uptime_zero = 0;
+
 	for (size_t i = 0; i < IPFIX_T_COUNT; i++) {
 		const struct table_def *def = &tables[i];
 		struct mib_table *t = &m->t[i];
@@ -452,7 +468,7 @@ void mib_ipfix_init(struct mib_ipfix *m, struct ctflowd *d)
 		t->oidlen = mib_oid_join(t->oid, def->base, base_len, &def->sub, 1);
 		t->min_col = def->min_col;
 		t->max_col = def->max_col;
-		t->ctx = d;
+		t->ctx = m;
 		t->tree = def->tree;
 		t->value = def->value;
 	}

@@ -26,6 +26,10 @@ enum {
 struct mib_ipfix {
 	struct mib_table t[IPFIX_T_COUNT];
 	struct mib_scalars select_all;
+	struct ctflowd *d;
+	/* loop time (ms) at which the master agent's sysUpTime was 0 */
+	int64_t uptime_zero_ms;
+	int have_uptime_zero;
 };
 
 void mib_ipfix_init(struct mib_ipfix *m, struct ctflowd *d);
