@@ -1,0 +1,434 @@
+/*
+ * alarm_thresh: watched rows live in a fixed arena per threshold (a free
+ * list, a list of rows in use for the once-a-second pass, hash chains for
+ * lookup by key).  A row's window is `nslots` slots of `slot_s` seconds,
+ * each holding what arrived in it; the rate is their sum over the window.
+ * Rows over the threshold are also kept in key order for the alarm table.
+ */
+#include "alarm_thresh.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base_hash.h"
+
+#define SLOTS_MAX 30
+#define EVENTS_MAX 1024
+
+struct wrow {
+	struct agg_key key;
+	uint32_t hnext;            /* hash chain, or free list; 0 = end */
+	uint32_t prev, next;       /* rows in use */
+	uint32_t slot;             /* absolute slot of the last update */
+	uint8_t over;
+	uint32_t since;
+	uint64_t total, rate, peak;
+	uint64_t sums[SLOTS_MAX];
+};
+
+struct thresh {
+	struct thresh_def def;
+	uint32_t nslots, slot_s;
+	struct wrow *rows;         /* [1..max_rows]; 0 means none */
+	uint32_t *buckets, mask;
+	uint32_t free_head, used_head;
+	uint32_t *over;            /* rows over, by key */
+	size_t nover;
+	struct hash_key hk;
+	double tokens;
+	uint32_t token_time;
+	struct thresh_stats st;
+};
+
+struct thresh_set {
+	struct thresh *t;
+	size_t n;
+	struct alarm_event ev[EVENTS_MAX];
+	size_t ev_head, ev_count;
+	uint64_t ev_dropped;
+};
+
+/* ---- set-up ---- */
+
+static int thresh_init(struct thresh *t, const struct thresh_def *d)
+{
+	uint32_t nb = 1;
+
+	t->def = *d;
+	if (t->def.window_s < 1)
+		t->def.window_s = 1;
+	if (t->def.max_rows < 1)
+		t->def.max_rows = 1;
+	/* at most SLOTS_MAX slots: a long window moves in steps of slot_s */
+	t->slot_s = (t->def.window_s + SLOTS_MAX - 1) / SLOTS_MAX;
+	t->nslots = (t->def.window_s + t->slot_s - 1) / t->slot_s;
+	while (nb < t->def.max_rows)
+		nb <<= 1;
+	t->mask = nb - 1;
+	t->rows = calloc((size_t)t->def.max_rows + 1, sizeof(*t->rows));
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	t->over = calloc(t->def.max_rows, sizeof(*t->over));
+	if (!t->rows || !t->buckets || !t->over)
+		return -1;
+	for (uint32_t i = t->def.max_rows; i >= 1; i--) {
+		t->rows[i].hnext = t->free_head;
+		t->free_head = i;
+	}
+	hash_key_random(&t->hk);
+	t->tokens = t->def.notify_per_min;
+	return 0;
+}
+
+struct thresh_set *thresh_set_new(const struct thresh_def *defs, size_t n)
+{
+	struct thresh_set *ts = calloc(1, sizeof(*ts));
+
+	if (!ts)
+		return NULL;
+	ts->t = calloc(n ? n : 1, sizeof(*ts->t));
+	if (!ts->t) {
+		free(ts);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ts->n = i + 1;
+		if (thresh_init(&ts->t[i], &defs[i]) < 0) {
+			thresh_set_free(ts);
+			return NULL;
+		}
+	}
+	return ts;
+}
+
+void thresh_set_free(struct thresh_set *ts)
+{
+	if (!ts)
+		return;
+	for (size_t i = 0; i < ts->n; i++) {
+		free(ts->t[i].rows);
+		free(ts->t[i].buckets);
+		free(ts->t[i].over);
+	}
+	free(ts->t);
+	free(ts);
+}
+
+size_t thresh_count(const struct thresh_set *ts)
+{
+	return ts ? ts->n : 0;
+}
+
+const struct thresh_def *thresh_get(const struct thresh_set *ts, size_t i)
+{
+	return i < ts->n ? &ts->t[i].def : NULL;
+}
+
+/* ---- which rows ---- */
+
+static int in_prefix(const union ct_addr *a, const union ct_addr *p, unsigned plen, unsigned max)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)p;
+	unsigned full = (plen > max ? max : plen) / 8, rest = (plen > max ? max : plen) % 8;
+
+	if (memcmp(x, y, full) != 0)
+		return 0;
+	return !rest || ((x[full] ^ y[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+static int matches(const struct thresh_def *d, const struct agg_keyspec *spec,
+		   const struct agg_key *key)
+{
+	struct agg_key_fields kf;
+
+	if (!d->family && d->proto < 0 && d->port < 0)
+		return 1;
+	if (agg_key_decode(spec, key, &kf) < 0)
+		return 0;
+	if (d->family && (kf.family != d->family || !kf.has_addr[0] ||
+			  !in_prefix(&kf.addr[0], &d->addr, d->plen, d->family == 1 ? 32 : 128)))
+		return 0;
+	if (d->proto >= 0 && kf.proto != d->proto)
+		return 0;
+	return d->port < 0 || kf.port == d->port;
+}
+
+static uint64_t amount(const struct thresh_def *d, const uint64_t pkts[2], const uint64_t bytes[2],
+		       uint64_t flows)
+{
+	const uint64_t *v = d->metric == THRESH_BYTES ? bytes : pkts;
+
+	if (d->metric == THRESH_FLOWS)
+		return flows;
+	return (d->dir & THRESH_SENT ? v[0] : 0) + (d->dir & THRESH_RECEIVED ? v[1] : 0);
+}
+
+/* ---- rows ---- */
+
+static uint32_t bucket_of(const struct thresh *t, const struct agg_key *k)
+{
+	return (uint32_t)hash_bytes(&t->hk, k->b, k->len) & t->mask;
+}
+
+static uint32_t row_find(const struct thresh *t, const struct agg_key *k)
+{
+	for (uint32_t i = t->buckets[bucket_of(t, k)]; i; i = t->rows[i].hnext)
+		if (agg_key_cmp(&t->rows[i].key, k) == 0)
+			return i;
+	return 0;
+}
+
+static uint32_t row_add(struct thresh *t, const struct agg_key *k, uint32_t slot)
+{
+	uint32_t i = t->free_head, b = bucket_of(t, k);
+
+	if (!i)
+		return 0;
+	struct wrow *r = &t->rows[i];
+
+	t->free_head = r->hnext;
+	memset(r, 0, sizeof(*r));
+	r->key = *k;
+	r->slot = slot;
+	r->hnext = t->buckets[b];
+	t->buckets[b] = i;
+	r->next = t->used_head;
+	if (t->used_head)
+		t->rows[t->used_head].prev = i;
+	t->used_head = i;
+	t->st.watched++;
+	return i;
+}
+
+static void row_drop(struct thresh *t, uint32_t i)
+{
+	struct wrow *r = &t->rows[i];
+	uint32_t *p = &t->buckets[bucket_of(t, &r->key)];
+
+	while (*p != i)
+		p = &t->rows[*p].hnext;
+	*p = r->hnext;
+	if (r->prev)
+		t->rows[r->prev].next = r->next;
+	else
+		t->used_head = r->next;
+	if (r->next)
+		t->rows[r->next].prev = r->prev;
+	r->hnext = t->free_head;
+	t->free_head = i;
+	t->st.watched--;
+}
+
+/* Slide the window to `slot`; slots that passed are emptied. */
+static void row_advance(struct thresh *t, struct wrow *r, uint32_t slot)
+{
+	if (slot <= r->slot)
+		return;
+	if (slot - r->slot >= t->nslots) {
+		memset(r->sums, 0, sizeof(r->sums));
+		r->total = 0;
+	} else {
+		for (uint32_t s = r->slot + 1; s <= slot; s++) {
+			r->total -= r->sums[s % t->nslots];
+			r->sums[s % t->nslots] = 0;
+		}
+	}
+	r->slot = slot;
+	r->rate = r->total / ((uint64_t)t->nslots * t->slot_s);
+}
+
+/* ---- the alarm table's order ---- */
+
+/* Position of the first over-row whose key is >= k (or > k). */
+static size_t over_bound(const struct thresh *t, const struct agg_key *k, int strict)
+{
+	size_t lo = 0, hi = t->nover;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = agg_key_cmp(&t->rows[t->over[mid]].key, k);
+
+		if (c < 0 || (strict && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void over_insert(struct thresh *t, uint32_t i)
+{
+	size_t at = over_bound(t, &t->rows[i].key, 0);
+
+	memmove(&t->over[at + 1], &t->over[at], (t->nover - at) * sizeof(*t->over));
+	t->over[at] = i;
+	t->nover++;
+}
+
+static void over_remove(struct thresh *t, uint32_t i)
+{
+	size_t at = over_bound(t, &t->rows[i].key, 0);
+
+	if (at < t->nover && t->over[at] == i) {
+		memmove(&t->over[at], &t->over[at + 1], (t->nover - at - 1) * sizeof(*t->over));
+		t->nover--;
+	}
+}
+
+/* ---- events ---- */
+
+/* A notification token (notify_per_min a minute, bursts up to that many). */
+static int take_token(struct thresh *t, uint32_t now)
+{
+	double per_s = t->def.notify_per_min / 60.0;
+
+	if (!t->def.notify_per_min)
+		return 1;
+	if (now > t->token_time)
+		t->tokens += (now - t->token_time) * per_s;
+	t->token_time = now;
+	if (t->tokens > t->def.notify_per_min)
+		t->tokens = t->def.notify_per_min;
+	if (t->tokens < 1.0)
+		return 0;
+	t->tokens -= 1.0;
+	return 1;
+}
+
+static void raise_event(struct thresh_set *ts, size_t ti, const struct wrow *r, uint8_t kind,
+			uint32_t now)
+{
+	struct thresh *t = &ts->t[ti];
+
+	if (kind == ALARM_RISING)
+		t->st.rising++;
+	else
+		t->st.falling++;
+	if (!take_token(t, now)) {
+		t->st.suppressed++;
+		return;
+	}
+	if (ts->ev_count == EVENTS_MAX) { /* the oldest goes: it is the least current */
+		ts->ev_head = (ts->ev_head + 1) % EVENTS_MAX;
+		ts->ev_count--;
+		ts->ev_dropped++;
+	}
+	struct alarm_event *e = &ts->ev[(ts->ev_head + ts->ev_count++) % EVENTS_MAX];
+
+	e->kind = kind;
+	e->thresh = (uint32_t)ti + 1;
+	e->key = r->key;
+	e->rate = r->rate;
+	e->value = kind == ALARM_RISING ? t->def.rising : t->def.falling;
+	e->window_s = t->def.window_s;
+	e->time = now;
+}
+
+static void check_rising(struct thresh_set *ts, size_t ti, uint32_t i, uint32_t now)
+{
+	struct thresh *t = &ts->t[ti];
+	struct wrow *r = &t->rows[i];
+
+	if (r->rate > r->peak)
+		r->peak = r->rate;
+	if (r->over || r->rate < t->def.rising)
+		return;
+	r->over = 1;
+	r->since = now;
+	r->peak = r->rate;
+	over_insert(t, i);
+	t->st.over++;
+	raise_event(ts, ti, r, ALARM_RISING, now);
+}
+
+/* ---- the two entry points ---- */
+
+void thresh_update(struct thresh_set *ts, size_t profile, const struct agg_keyspec *spec,
+		   const struct agg_key *key, const uint64_t pkts[2], const uint64_t bytes[2],
+		   uint64_t flows, uint32_t now)
+{
+	for (size_t ti = 0; ts && ti < ts->n; ti++) {
+		struct thresh *t = &ts->t[ti];
+
+		if (t->def.profile != profile || !matches(&t->def, spec, key))
+			continue;
+		uint64_t v = amount(&t->def, pkts, bytes, flows);
+		uint32_t slot = now / t->slot_s;
+		uint32_t i = row_find(t, key);
+
+		if (!v && !i)
+			continue;
+		if (!i && !(i = row_add(t, key, slot))) {
+			t->st.refused++;
+			continue;
+		}
+		struct wrow *r = &t->rows[i];
+
+		row_advance(t, r, slot);
+		r->sums[slot % t->nslots] += v;
+		r->total += v;
+		r->rate = r->total / ((uint64_t)t->nslots * t->slot_s);
+		check_rising(ts, ti, i, now);
+	}
+}
+
+void thresh_tick(struct thresh_set *ts, uint32_t now)
+{
+	for (size_t ti = 0; ts && ti < ts->n; ti++) {
+		struct thresh *t = &ts->t[ti];
+		uint32_t slot = now / t->slot_s;
+
+		for (uint32_t i = t->used_head, next; i; i = next) {
+			struct wrow *r = &t->rows[i];
+
+			next = r->next;
+			row_advance(t, r, slot);
+			if (r->over && r->rate <= t->def.falling) {
+				r->over = 0;
+				over_remove(t, i);
+				t->st.over--;
+				raise_event(ts, ti, r, ALARM_FALLING, now);
+			}
+			if (!r->over && r->total == 0)
+				row_drop(t, i);
+		}
+	}
+}
+
+size_t thresh_take_events(struct thresh_set *ts, struct alarm_event *out, size_t max)
+{
+	size_t n = 0;
+
+	while (ts && n < max && ts->ev_count) {
+		out[n++] = ts->ev[ts->ev_head];
+		ts->ev_head = (ts->ev_head + 1) % EVENTS_MAX;
+		ts->ev_count--;
+	}
+	return n;
+}
+
+void thresh_get_stats(const struct thresh_set *ts, size_t i, struct thresh_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (i < ts->n)
+		*st = ts->t[i].st;
+}
+
+int thresh_alarm_find(const struct thresh_set *ts, size_t i, const struct agg_key *key, int next,
+		      struct alarm_row *out)
+{
+	const struct thresh *t;
+	size_t at;
+
+	if (i >= ts->n)
+		return 0;
+	t = &ts->t[i];
+	at = key ? over_bound(t, key, next) : 0;
+	if (at >= t->nover)
+		return 0;
+	const struct wrow *r = &t->rows[t->over[at]];
+
+	if (!next && (!key || agg_key_cmp(&r->key, key) != 0))
+		return 0;
+	*out = (struct alarm_row){ r->key, r->since, r->rate, r->peak };
+	return 1;
+}

@@ -1,0 +1,100 @@
+/*
+ * alarm_thresh: rising/falling thresholds on aggregation rows, with RMON
+ * alarm semantics (RFC 2819 alarmTable): a row's rate over a sliding window
+ * crossing the rising value raises one rising event; no other rising event
+ * for that row until its rate has fallen to the falling value, which raises
+ * one falling event, and so on.
+ *
+ * Cost follows the rows that change: a row is watched from its first update
+ * that matches a threshold, its window is kept as per-slot sums, a rising
+ * check runs at each update and a falling check once a second, only for rows
+ * with something in their window.  A row with an empty window that is not
+ * over the threshold is forgotten.  Watched rows per threshold are bounded;
+ * rows beyond the bound are not watched and are counted.  Pure: no clock of
+ * its own (callers pass realtime seconds), no I/O.
+ */
+#ifndef CTFLOWD_ALARM_THRESH_H
+#define CTFLOWD_ALARM_THRESH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg_key.h"
+
+#define THRESH_NAME_MAX 32
+#define THRESH_WINDOW_MAX 3600
+
+enum thresh_metric { THRESH_BYTES, THRESH_PACKETS, THRESH_FLOWS };
+enum thresh_dir { THRESH_SENT = 1, THRESH_RECEIVED = 2, THRESH_BOTH = 3 };
+enum alarm_kind { ALARM_RISING = 1, ALARM_FALLING = 2 };
+
+struct thresh_def {
+	char name[THRESH_NAME_MAX + 1];
+	size_t profile;            /* the profile's position */
+	/* which rows: those whose first address lies in addr/plen (family 0: any),
+	 * and whose protocol and port are these (-1: any) */
+	uint8_t family, plen;
+	union ct_addr addr;
+	int proto, port;
+	uint8_t metric;            /* enum thresh_metric */
+	uint8_t dir;               /* enum thresh_dir: the row's forward = sent */
+	uint32_t window_s;         /* 1..THRESH_WINDOW_MAX */
+	uint64_t rising, falling;  /* per second over the window; falling <= rising */
+	uint32_t notify_per_min;   /* notifications a minute at most; 0 = no limit */
+	uint32_t max_rows;         /* rows watched at most */
+};
+
+struct alarm_event {
+	uint8_t kind;              /* enum alarm_kind */
+	uint32_t thresh;           /* 1-based position */
+	struct agg_key key;
+	uint64_t rate;             /* per second over the window */
+	uint64_t value;            /* the rising or falling value crossed */
+	uint32_t window_s;
+	uint32_t time;             /* realtime seconds */
+};
+
+struct thresh_stats {
+	uint64_t watched;          /* rows watched now */
+	uint64_t over;             /* rows over the threshold now (rising sent, falling not yet) */
+	uint64_t rising, falling;  /* events raised */
+	uint64_t suppressed;       /* events over notify_per_min: state kept, no notification */
+	uint64_t refused;          /* updates of rows not watched because max_rows were */
+};
+
+/* One row over a threshold, for the alarm table. */
+struct alarm_row {
+	struct agg_key key;
+	uint32_t since;            /* realtime seconds of the rising event */
+	uint64_t rate;             /* last rate computed */
+	uint64_t peak;             /* highest rate since */
+};
+
+struct thresh_set;
+
+/* NULL on memory failure.  The definitions are copied. */
+struct thresh_set *thresh_set_new(const struct thresh_def *defs, size_t n);
+void thresh_set_free(struct thresh_set *ts);
+size_t thresh_count(const struct thresh_set *ts);
+const struct thresh_def *thresh_get(const struct thresh_set *ts, size_t i);
+
+/*
+ * A row of `profile` grew: packets and bytes in its forward [0] and reverse
+ * [1] direction, flows started.  `spec` is the profile's key spec.
+ */
+void thresh_update(struct thresh_set *ts, size_t profile, const struct agg_keyspec *spec,
+		   const struct agg_key *key, const uint64_t pkts[2], const uint64_t bytes[2],
+		   uint64_t flows, uint32_t now);
+/* Once a second: windows move on, falling checks. */
+void thresh_tick(struct thresh_set *ts, uint32_t now);
+
+/* Take up to max events raised since the last call, oldest first. */
+size_t thresh_take_events(struct thresh_set *ts, struct alarm_event *out, size_t max);
+
+void thresh_get_stats(const struct thresh_set *ts, size_t i, struct thresh_stats *st);
+/* The row of threshold i over it with the smallest key > key (key NULL: the
+ * first); next = 0: exactly key.  1 and *out, or 0. */
+int thresh_alarm_find(const struct thresh_set *ts, size_t i, const struct agg_key *key, int next,
+		      struct alarm_row *out);
+
+#endif
