@@ -22,10 +22,10 @@ LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthrea
 
 CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
        acct_track agg_key agg_order agg_table agg_profile out_json snmp_index \
-       ipfix_enc ipfix_rec ipfix_export alarm_thresh
+       ipfix_enc ipfix_rec ipfix_export alarm_thresh alarm_health
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 # The SNMP layer: the only objects that include net-snmp headers.
-SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_ipfix
+SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_ipfix mib_alarm
 SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
 UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm

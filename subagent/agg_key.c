@@ -3,6 +3,7 @@
  */
 #include "agg_key.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,4 +331,47 @@ int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
 	if ((m & (1u << AGG_MARK)) && (p = take_be(p, end, 4, &v)) != NULL)
 		out->mark = v;
 	return p == end ? 0 : -1;
+}
+
+static void text_addr(char *buf, size_t len, size_t *at, const char *name,
+		     const struct agg_key_fields *kf, int i)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned full = kf->family == 2 ? 128 : 32;
+
+	if (!kf->has_addr[i] ||
+	    !inet_ntop(kf->family == 2 ? AF_INET6 : AF_INET, &kf->addr[i], a, sizeof(a)))
+		return;
+	if (kf->plen[i] && kf->plen[i] < full)
+		*at += (size_t)snprintf(buf + *at, *at < len ? len - *at : 0, "%s%s %s/%u",
+					*at ? " " : "", name, a, kf->plen[i]);
+	else
+		*at += (size_t)snprintf(buf + *at, *at < len ? len - *at : 0, "%s%s %s",
+					*at ? " " : "", name, a);
+}
+
+int agg_key_format(const struct agg_keyspec *ks, const struct agg_key *key, char *buf, size_t len)
+{
+	struct agg_key_fields kf;
+	unsigned m = spec_fields(ks);
+	size_t at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (agg_key_decode(ks, key, &kf) < 0)
+		return -1;
+	text_addr(buf, len, &at, (m & (1u << AGG_HOST)) ? "host" : "src", &kf, 0);
+	text_addr(buf, len, &at, "dst", &kf, 1);
+	static const struct { unsigned field; const char *name; } nums[] = {
+		{ AGG_PROTO, "proto" }, { AGG_PORT, "port" }, { AGG_ZONE, "zone" }, { AGG_MARK, "mark" },
+	};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		uint32_t v = nums[i].field == AGG_PROTO ? kf.proto : nums[i].field == AGG_PORT ? kf.port
+			   : nums[i].field == AGG_ZONE ? kf.zone : kf.mark;
+
+		if (m & (1u << nums[i].field))
+			at += (size_t)snprintf(buf + at, at < len ? len - at : 0, "%s%s %u",
+					       at ? " " : "", nums[i].name, (unsigned)v);
+	}
+	return at < len ? 0 : -1;
 }

@@ -83,6 +83,10 @@ struct agg_key_fields {
 int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
 		   struct agg_key_fields *out);
 
+/* The key as text, "host 10.1.2.3" or "src 10.1.0.0/16 proto 6 port 443";
+ * -1 if it does not decode or fit. */
+int agg_key_format(const struct agg_keyspec *ks, const struct agg_key *key, char *buf, size_t len);
+
 /* Key order: bytes, then length (shorter first); the order of SNMP indexes. */
 int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
 

@@ -8,9 +8,17 @@
 #include <string.h>
 
 struct agg_set {
+	agg_observer *observe;
+	void *observe_arg;
 	size_t n;
 	struct agg_profile p[];
 };
+
+void agg_set_observe(struct agg_set *set, agg_observer *fn, void *arg)
+{
+	set->observe = fn;
+	set->observe_arg = arg;
+}
 
 struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n)
 {
@@ -94,8 +102,25 @@ static void row_count(struct agg_row *r, const struct slice *s)
 		r->first = first;
 }
 
-static void apply_profile(struct agg_profile *p, const struct slice *s, uint32_t now)
+/* Tell the observer what a row gained; `fwd` as for row_add, both = the row
+ * is both endpoints. */
+static void observe(const struct agg_set *set, size_t pi, const struct agg_key *k,
+		    const struct slice *s, int fwd, int both, uint32_t now)
 {
+	struct agg_growth g;
+
+	g.pkts[0] = s->pkts[fwd] + (both ? s->pkts[!fwd] : 0);
+	g.pkts[1] = s->pkts[!fwd] + (both ? s->pkts[fwd] : 0);
+	g.bytes[0] = s->bytes[fwd] + (both ? s->bytes[!fwd] : 0);
+	g.bytes[1] = s->bytes[!fwd] + (both ? s->bytes[fwd] : 0);
+	g.flows_started = (s->flags & SLICE_START) ? 1 : 0;
+	set->observe(set->observe_arg, pi, &set->p[pi].spec, k, &g, now);
+}
+
+static void apply_profile(const struct agg_set *set, size_t pi, const struct slice *s,
+			  uint32_t now)
+{
+	const struct agg_profile *p = &set->p[pi];
 	struct agg_key ka = { 0 }, kb = { 0 };
 	struct agg_row *r;
 
@@ -103,17 +128,26 @@ static void apply_profile(struct agg_profile *p, const struct slice *s, uint32_t
 	r = agg_table_upsert(p->tab, &ka, now);
 	row_add(r, s, CT_ORIG);
 	row_count(r, s);
-	if (!p->spec.host)
+	if (!p->spec.host) {
+		if (set->observe)
+			observe(set, pi, &ka, s, CT_ORIG, 0, now);
 		return;
+	}
 	agg_key_build(&p->spec, s->flow, AGG_SIDE_DST, &kb);
 	if (kb.len == ka.len && memcmp(kb.b, ka.b, ka.len) == 0) {
 		/* both endpoints map to one row: it sent and received everything */
 		row_add(r, s, CT_REPLY);
+		if (set->observe)
+			observe(set, pi, &ka, s, CT_ORIG, 1, now);
 		return;
 	}
 	r = agg_table_upsert(p->tab, &kb, now);
 	row_add(r, s, CT_REPLY);
 	row_count(r, s);
+	if (set->observe) {
+		observe(set, pi, &ka, s, CT_ORIG, 0, now);
+		observe(set, pi, &kb, s, CT_REPLY, 0, now);
+	}
 }
 
 void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage)
@@ -134,7 +168,7 @@ void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int st
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now)
 {
 	for (size_t i = 0; i < set->n; i++)
-		apply_profile(&set->p[i], s, now);
+		apply_profile(set, i, s, now);
 }
 
 void agg_set_rank(struct agg_set *set, uint32_t now)

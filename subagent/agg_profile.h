@@ -38,7 +38,18 @@ struct agg_profile {
 
 struct agg_set;
 
+/* What one row gained from one slice: [0] its forward direction, [1] reverse. */
+struct agg_growth {
+	uint64_t pkts[2], bytes[2];
+	uint64_t flows_started;
+};
+
+/* Told of every row update (the thresholds watch rows this way). */
+typedef void agg_observer(void *arg, size_t profile, const struct agg_keyspec *spec,
+			  const struct agg_key *key, const struct agg_growth *g, uint32_t now);
+
 struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n);
+void agg_set_observe(struct agg_set *set, agg_observer *fn, void *arg);
 void agg_set_free(struct agg_set *set);
 
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);

@@ -432,3 +432,18 @@ int thresh_alarm_find(const struct thresh_set *ts, size_t i, const struct agg_ke
 	*out = (struct alarm_row){ r->key, r->since, r->rate, r->peak };
 	return 1;
 }
+
+uint64_t thresh_events_dropped(const struct thresh_set *ts)
+{
+	return ts ? ts->ev_dropped : 0;
+}
+
+int thresh_alarm_at(const struct thresh_set *ts, size_t i, size_t pos, struct alarm_row *out)
+{
+	if (i >= ts->n || pos >= ts->t[i].nover)
+		return 0;
+	const struct wrow *r = &ts->t[i].rows[ts->t[i].over[pos]];
+
+	*out = (struct alarm_row){ r->key, r->since, r->rate, r->peak };
+	return 1;
+}

@@ -92,6 +92,10 @@ void thresh_tick(struct thresh_set *ts, uint32_t now);
 size_t thresh_take_events(struct thresh_set *ts, struct alarm_event *out, size_t max);
 
 void thresh_get_stats(const struct thresh_set *ts, size_t i, struct thresh_stats *st);
+/* Notifications lost because more events were raised than the queue holds. */
+uint64_t thresh_events_dropped(const struct thresh_set *ts);
+/* The pos-th row over threshold i, in key order (pos < its stats' over). */
+int thresh_alarm_at(const struct thresh_set *ts, size_t i, size_t pos, struct alarm_row *out);
 /* The row of threshold i over it with the smallest key > key (key NULL: the
  * first); next = 0: exactly key.  1 and *out, or 0. */
 int thresh_alarm_find(const struct thresh_set *ts, size_t i, const struct agg_key *key, int next,

@@ -21,7 +21,7 @@
 
 enum val_type {
 	V_SIZE, V_COUNT, V_DURATION_MS, V_BOOL, V_PATH, V_LOGLEVEL, V_KEYSPEC, V_VIEW, V_STRING, V_OID,
-	V_ADDRESS, V_TRANSPORT,
+	V_ADDRESS, V_TRANSPORT, V_WORD, V_PREFIX, V_PROTO, V_METRIC, V_DIRECTION,
 };
 
 struct key_def {
@@ -52,6 +52,19 @@ struct collector_parse {
 	int line;
 };
 
+/* A threshold while its section is being read; the profile is resolved by
+ * name once the whole file is read. */
+struct thresh_parse {
+	struct thresh_def def;
+	char profile[AGG_NAME_MAX + 1];
+	uint64_t proto, port;        /* UINT64_MAX: any */
+	uint64_t metric, dir;
+	uint32_t window_ms;
+	uint64_t rising, falling;    /* falling UINT64_MAX: 9/10 of rising */
+	uint64_t notify, rows;
+	int line;
+};
+
 struct parser {
 	struct conf *c;
 	const char *name;
@@ -60,6 +73,9 @@ struct parser {
 	size_t errlen;
 	struct profile_parse *prof;   /* current section, both NULL = global */
 	struct collector_parse *coll;
+	struct thresh_parse *thr;
+	struct thresh_parse thrs[CONF_MAX_THRESHOLDS];
+	size_t nthrs;
 	struct profile_parse profs[CONF_MAX_PROFILES];
 	size_t nprofs;
 	struct collector_parse colls[CONF_MAX_COLLECTORS];
@@ -72,6 +88,7 @@ struct parser {
 #define GOFF(f) FIELD(struct conf, f)
 #define POFF(f) FIELD(struct profile_parse, f)
 #define COFF(f) FIELD(struct collector_parse, f)
+#define TOFF(f) FIELD(struct thresh_parse, f)
 #define KIB 1024ULL
 #define GIB (1024ULL * 1024 * 1024)
 
@@ -106,6 +123,20 @@ static const struct key_def collector_keys[] = {
 	{ "reconnect", V_DURATION_MS, 1000, 86400000, COFF(reconnect_ms) },
 	{ "reconnect_max", V_DURATION_MS, 1000, 86400000, COFF(reconnect_max_ms) },
 	{ "statistics", V_BOOL, 0, 1, COFF(cfg.statistics) },
+};
+
+static const struct key_def threshold_keys[] = {
+	{ "profile", V_WORD, 0, 0, TOFF(profile) },
+	{ "match", V_PREFIX, 0, 0, TOFF(def) },
+	{ "proto", V_PROTO, 0, 0, TOFF(proto) },
+	{ "port", V_COUNT, 0, 65535, TOFF(port) },
+	{ "metric", V_METRIC, 0, 0, TOFF(metric) },
+	{ "direction", V_DIRECTION, 0, 0, TOFF(dir) },
+	{ "window", V_DURATION_MS, 1000, THRESH_WINDOW_MAX * 1000ULL, TOFF(window_ms) },
+	{ "rising", V_COUNT, 1, 1ULL << 62, TOFF(rising) },
+	{ "falling", V_COUNT, 0, 1ULL << 62, TOFF(falling) },
+	{ "notify_limit", V_COUNT, 0, 100000, TOFF(notify) },
+	{ "rows", V_COUNT, 1, 1000000, TOFF(rows) },
 };
 
 static const struct key_def profile_keys[] = {
@@ -284,6 +315,74 @@ static int store_oid(struct parser *ps, const struct key_def *k, const char *v)
 	return 0;
 }
 
+/* "any", or an address with an optional prefix length: which rows a
+ * threshold watches (by their first address). */
+static int store_prefix(struct parser *ps, const struct key_def *k, struct thresh_def *d,
+			const char *v)
+{
+	char a[INET6_ADDRSTRLEN + 8], *slash;
+	unsigned long plen;
+
+	if (strcmp(v, "any") == 0) {
+		d->family = 0;
+		return 0;
+	}
+	if (strlen(v) >= sizeof(a))
+		return fail(ps, "%s: '%s' is not 'any' or ADDRESS[/LENGTH]", k->name, v);
+	memcpy(a, v, strlen(v) + 1);
+	slash = strchr(a, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(&d->addr, 0, sizeof(d->addr));
+	if (inet_pton(AF_INET, a, &d->addr) == 1)
+		d->family = 1;
+	else if (inet_pton(AF_INET6, a, &d->addr) == 1)
+		d->family = 2;
+	else
+		return fail(ps, "%s: '%s' is not 'any' or ADDRESS[/LENGTH]", k->name, v);
+	unsigned max = d->family == 1 ? 32 : 128;
+	char *end = NULL;
+
+	plen = slash ? strtoul(slash, &end, 10) : max;
+	if (slash && (!*slash || *end || plen > max))
+		return fail(ps, "%s: prefix length in '%s' must be 0-%u", k->name, v, max);
+	d->plen = (uint8_t)plen;
+	return 0;
+}
+
+/* A word from a small list, stored as its number. */
+static int store_word_number(struct parser *ps, const struct key_def *k, char *dst, const char *v)
+{
+	static const struct { uint8_t type; const char *word; uint64_t n; } words[] = {
+		{ V_PROTO, "tcp", 6 }, { V_PROTO, "udp", 17 }, { V_PROTO, "icmp", 1 },
+		{ V_PROTO, "icmpv6", 58 }, { V_PROTO, "sctp", 132 },
+		{ V_METRIC, "bytes", THRESH_BYTES }, { V_METRIC, "packets", THRESH_PACKETS },
+		{ V_METRIC, "flows", THRESH_FLOWS },
+		{ V_DIRECTION, "sent", THRESH_SENT }, { V_DIRECTION, "received", THRESH_RECEIVED },
+		{ V_DIRECTION, "both", THRESH_BOTH },
+	};
+	uint64_t n;
+	char *end = NULL;
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (words[i].type == k->type && strcmp(words[i].word, v) == 0) {
+			memcpy(dst, &words[i].n, sizeof(n));
+			return 0;
+		}
+	}
+	if (k->type == V_PROTO) {
+		n = strtoull(v, &end, 10);
+		if (*v && !*end && n <= 255) {
+			memcpy(dst, &n, sizeof(n));
+			return 0;
+		}
+		return fail(ps, "%s: '%s' is not tcp, udp, icmp, icmpv6, sctp or 0-255", k->name, v);
+	}
+	if (k->type == V_METRIC)
+		return fail(ps, "%s: '%s' is not bytes, packets or flows", k->name, v);
+	return fail(ps, "%s: '%s' is not sent, received or both", k->name, v);
+}
+
 static int store_value(struct parser *ps, const struct key_def *k, void *base, const char *v)
 {
 	char *dst = (char *)base + k->offset;
@@ -330,6 +429,17 @@ static int store_value(struct parser *ps, const struct key_def *k, void *base, c
 		memcpy(dst, &tcp, sizeof(tcp));
 		return 0;
 	}
+	case V_WORD:
+		if (strlen(v) >= k->size)
+			return fail(ps, "%s: '%s' is longer than %zu characters", k->name, v, k->size - 1);
+		memcpy(dst, v, strlen(v) + 1);
+		return 0;
+	case V_PREFIX:
+		return store_prefix(ps, k, (struct thresh_def *)(void *)dst, v);
+	case V_PROTO:
+	case V_METRIC:
+	case V_DIRECTION:
+		return store_word_number(ps, k, dst, v);
 	case V_LOGLEVEL: {
 		enum log_level lvl;
 
@@ -364,13 +474,15 @@ static int set_key(struct parser *ps, const char *key, const char *val)
 {
 	const struct key_def *keys = global_keys;
 	size_t n = NKEYS(global_keys);
-	uint32_t *seen = ps->prof || ps->coll ? &ps->seen_section : &ps->seen_global;
+	uint32_t *seen = ps->prof || ps->coll || ps->thr ? &ps->seen_section : &ps->seen_global;
 	void *base = ps->c;
 
 	if (ps->prof) {
 		keys = profile_keys, n = NKEYS(profile_keys), base = ps->prof;
 	} else if (ps->coll) {
 		keys = collector_keys, n = NKEYS(collector_keys), base = ps->coll;
+	} else if (ps->thr) {
+		keys = threshold_keys, n = NKEYS(threshold_keys), base = ps->thr;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(keys[i].name, key) != 0)
@@ -386,6 +498,10 @@ static int set_key(struct parser *ps, const char *key, const char *val)
 	if (ps->coll)
 		return fail(ps, "unknown key '%s' in [collector %s] (expected address, port, transport, "
 			    "mtu, template_refresh, buffer, reconnect, reconnect_max, statistics)", key, ps->coll->cfg.name);
+	if (ps->thr)
+		return fail(ps, "unknown key '%s' in [threshold %s] (expected profile, match, proto, "
+			    "port, metric, direction, window, rising, falling, notify_limit, rows)", key,
+			    ps->thr->def.name);
 	return fail(ps, "unknown key '%s'", key);
 }
 
@@ -426,11 +542,43 @@ static int finish_collector(struct parser *ps)
 	return 0;
 }
 
+static int finish_threshold(struct parser *ps)
+{
+	struct thresh_parse *t = ps->thr;
+
+	int line = ps->line;
+
+	if (!t)
+		return 0;
+	ps->thr = NULL;
+	ps->line = t->line; /* errors point at the section */
+	if (!t->profile[0])
+		return fail(ps, "[threshold %s] has no 'profile'", t->def.name);
+	if (!t->rising)
+		return fail(ps, "[threshold %s] has no 'rising'", t->def.name);
+	if (t->falling == UINT64_MAX)
+		t->falling = t->rising / 10 * 9 + t->rising % 10 * 9 / 10;
+	if (t->falling > t->rising)
+		return fail(ps, "[threshold %s]: falling (%llu) is above rising (%llu)", t->def.name,
+			    (unsigned long long)t->falling, (unsigned long long)t->rising);
+	t->def.proto = t->proto == UINT64_MAX ? -1 : (int)t->proto;
+	t->def.port = t->port == UINT64_MAX ? -1 : (int)t->port;
+	t->def.metric = (uint8_t)t->metric;
+	t->def.dir = (uint8_t)t->dir;
+	t->def.window_s = t->window_ms / 1000;
+	t->def.rising = t->rising;
+	t->def.falling = t->falling;
+	t->def.notify_per_min = (uint32_t)t->notify;
+	t->def.max_rows = (uint32_t)t->rows;
+	ps->line = line;
+	return 0;
+}
+
 static int finish_profile(struct parser *ps)
 {
 	struct profile_parse *p = ps->prof;
 
-	if (finish_collector(ps) < 0)
+	if (finish_collector(ps) < 0 || finish_threshold(ps) < 0)
 		return -1;
 	if (!p)
 		return 0;
@@ -469,18 +617,80 @@ static int begin_collector(struct parser *ps, const char *name)
 	return 0;
 }
 
+static int begin_threshold(struct parser *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->nthrs; i++)
+		if (strcmp(ps->thrs[i].def.name, name) == 0)
+			return fail(ps, "threshold '%s' is defined twice", name);
+	if (ps->nthrs >= CONF_MAX_THRESHOLDS)
+		return fail(ps, "too many thresholds (at most %d)", CONF_MAX_THRESHOLDS);
+	struct thresh_parse *t = &ps->thrs[ps->nthrs++];
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->def.name, sizeof(t->def.name), "%.32s", name); /* valid_name: <= 32 */
+	t->proto = t->port = t->falling = UINT64_MAX;
+	t->metric = THRESH_BYTES;
+	t->dir = THRESH_BOTH;
+	t->window_ms = 60000;
+	t->notify = 10;
+	t->rows = 10000;
+	t->line = ps->line;
+	ps->thr = t;
+	ps->seen_section = 0;
+	return 0;
+}
+
+/* After the whole file: each threshold's profile, and what it may ask of it. */
+static int resolve_thresholds(struct parser *ps)
+{
+	const struct agg_profile_def *defs = ps->nprofs ? NULL : ps->c->profiles;
+	size_t n = ps->nprofs ? ps->nprofs : ps->c->nprofiles;
+
+	for (size_t i = 0; i < ps->nthrs; i++) {
+		struct thresh_parse *t = &ps->thrs[i];
+		const struct agg_profile_def *p = NULL;
+		int has[AGG_NFIELDS] = { 0 };
+
+		for (size_t j = 0; j < n && !p; j++) {
+			const struct agg_profile_def *c = defs ? &defs[j] : &ps->profs[j].def;
+
+			if (strcmp(c->name, t->profile) == 0) {
+				p = c;
+				t->def.profile = j;
+			}
+		}
+		ps->line = t->line;
+		if (!p)
+			return fail(ps, "[threshold %s]: no profile '%s'", t->def.name, t->profile);
+		for (size_t f = 0; f < p->spec.nfields; f++)
+			has[p->spec.f[f].field] = 1;
+		if (t->def.family && !p->spec.has_addr)
+			return fail(ps, "[threshold %s]: match needs addresses, profile '%s' has none",
+				    t->def.name, t->profile);
+		if (t->def.proto >= 0 && !has[AGG_PROTO])
+			return fail(ps, "[threshold %s]: proto needs a profile keyed by proto",
+				    t->def.name);
+		if (t->def.port >= 0 && !has[AGG_PORT])
+			return fail(ps, "[threshold %s]: port needs a profile keyed by port",
+				    t->def.name);
+	}
+	return 0;
+}
+
 static int begin_section(struct parser *ps, char *s)
 {
 	char *end = strchr(s, ']');
 	char kind[32], name[128];
 
 	if (!end || end[1] != '\0')
-		return fail(ps, "section header must be '[profile NAME]' or '[collector NAME]'");
+		return fail(ps, "section header must be '[profile NAME]', '[collector NAME]' or "
+			    "'[threshold NAME]'");
 	*end = '\0';
 	if (sscanf(s + 1, "%31s %127s", kind, name) != 2 ||
-	    (strcmp(kind, "profile") != 0 && strcmp(kind, "collector") != 0))
-		return fail(ps, "unknown section '[%s]' (expected '[profile NAME]' or '[collector NAME]')",
-			    s + 1);
+	    (strcmp(kind, "profile") != 0 && strcmp(kind, "collector") != 0 &&
+	     strcmp(kind, "threshold") != 0))
+		return fail(ps, "unknown section '[%s]' (expected '[profile NAME]', '[collector NAME]' "
+			    "or '[threshold NAME]')", s + 1);
 	if (!valid_name(name))
 		return fail(ps, "%s name '%s' must be 1-%d letters, digits, '_' or '-'", kind, name,
 			    AGG_NAME_MAX);
@@ -488,6 +698,8 @@ static int begin_section(struct parser *ps, char *s)
 		return -1;
 	if (strcmp(kind, "collector") == 0)
 		return begin_collector(ps, name);
+	if (strcmp(kind, "threshold") == 0)
+		return begin_threshold(ps, name);
 	for (size_t i = 0; i < ps->nprofs; i++)
 		if (strcmp(ps->profs[i].def.name, name) == 0)
 			return fail(ps, "profile '%s' is defined twice", name);
@@ -584,6 +796,8 @@ int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t
 		rc = finish_profile(ps);
 	if (rc == 0)
 		rc = check_global(ps);
+	if (rc == 0)
+		rc = resolve_thresholds(ps);
 	if (rc == 0 && ps->nprofs > 0) {
 		c->nprofiles = ps->nprofs;
 		for (size_t i = 0; i < ps->nprofs; i++)
@@ -593,6 +807,9 @@ int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t
 		c->ncollectors = ps->ncolls;
 		for (size_t i = 0; i < ps->ncolls; i++)
 			c->collectors[i] = ps->colls[i].cfg;
+		c->nthresholds = ps->nthrs;
+		for (size_t i = 0; i < ps->nthrs; i++)
+			c->thresholds[i] = ps->thrs[i].def;
 	}
 	free(ps);
 	return rc;

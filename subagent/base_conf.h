@@ -1,8 +1,8 @@
 /*
  * base_conf: the configuration file, parsed into typed fields.
  *
- * Format: "key = value" lines, '#' comments, and sections "[profile NAME]" and
- * "[collector NAME]".
+ * Format: "key = value" lines, '#' comments, and sections "[profile NAME]",
+ * "[collector NAME]" and "[threshold NAME]".
  * Keys before the first section are global.  Every error is reported as
  * "file:line: reason"; unknown keys, duplicate keys and bad values are errors.
  * See conf/ctflowd.conf for the reference of every key.
@@ -15,11 +15,13 @@
 #include <stdint.h>
 
 #include "agg_profile.h"
+#include "alarm_thresh.h"
 #include "base_log.h"
 #include "ipfix_export.h"
 
 #define CONF_MAX_PROFILES 32
 #define CONF_MAX_COLLECTORS 16
+#define CONF_MAX_THRESHOLDS 64
 
 struct conf {
 	char path[PATH_MAX];
@@ -46,6 +48,8 @@ struct conf {
 	struct ipfix_collector_cfg collectors[CONF_MAX_COLLECTORS];
 	size_t nprofiles;
 	struct agg_profile_def profiles[CONF_MAX_PROFILES];
+	size_t nthresholds;
+	struct thresh_def thresholds[CONF_MAX_THRESHOLDS];
 };
 
 void conf_defaults(struct conf *c);

@@ -10,6 +10,8 @@
 
 #include "acct_track.h"
 #include "agg_profile.h"
+#include "alarm_health.h"
+#include "alarm_thresh.h"
 #include "base_conf.h"
 #include "base_loop.h"
 #include "kern_ctsock.h"
@@ -24,6 +26,9 @@ struct ctf_health {
 	int acct_on, tstamp_on;   /* sysctls as last read, -1 = unknown */
 	int events_mode;          /* nf_conntrack_events, -1 = unknown */
 	int idle_timeout;         /* nf_conntrack_generic_timeout (s), -1 = unknown */
+	uint64_t notify_sent;     /* notifications handed to the master agent */
+	uint64_t notify_held;     /* waiting for the master agent */
+	uint64_t notify_dropped;  /* lost (queue full) */
 };
 
 struct snmp_agent;
@@ -38,13 +43,18 @@ struct ctflowd {
 	struct agg_set *agg;
 	struct snmp_agent *snmp;
 	struct ipfix_exporter *ipfix;
+	struct thresh_set *thresh;    /* NULL: no thresholds configured */
+	struct health_state health_notes;
 	struct ctf_health health;
 	int sigfd;
 	int h_events, h_dump, h_sig;
-	int t_dump, t_work, t_top, t_index;
+	int t_dump, t_work, t_top, t_index, t_alarm;
 	int resync_wanted;
 	int drained_since_done;   /* event queue seen empty after the last dump ended */
 	uint64_t json_generation;
 };
+
+/* One threshold alarm in the log. */
+void log_alarm(const struct ctflowd *d, const struct alarm_event *e);
 
 #endif

@@ -259,6 +259,34 @@ static void on_index_timer(void *arg)
 	loop_timer_arm(d->loop, d->t_index, left ? 0 : INDEX_PERIOD_MS);
 }
 
+/* Thresholds watch the rows the slices update. */
+static void on_row(void *arg, size_t profile, const struct agg_keyspec *spec,
+		   const struct agg_key *key, const struct agg_growth *g, uint32_t now)
+{
+	struct ctflowd *d = arg;
+
+	thresh_update(d->thresh, profile, spec, key, g->pkts, g->bytes, g->flows_started, now);
+}
+
+/* Once a second: windows move on, falling alarms; what was raised goes out
+ * as notifications (and to the log, for sites without SNMP). */
+static void on_alarm_timer(void *arg)
+{
+	struct ctflowd *d = arg;
+	struct alarm_event ev[64];
+	size_t n;
+
+	thresh_tick(d->thresh, (uint32_t)time(NULL));
+	if (d->snmp) {
+		snmp_agent_notify(d->snmp);
+	} else {
+		while ((n = thresh_take_events(d->thresh, ev, 64)) > 0)
+			for (size_t i = 0; i < n; i++)
+				log_alarm(d, &ev[i]);
+	}
+	loop_timer_arm(d->loop, d->t_alarm, 1000);
+}
+
 /* Re-rank every profile's top talkers over the window just ended. */
 static void on_top_timer(void *arg)
 {
@@ -266,6 +294,19 @@ static void on_top_timer(void *arg)
 
 	agg_set_rank(d->agg, (uint32_t)time(NULL));
 	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
+}
+
+void log_alarm(const struct ctflowd *d, const struct alarm_event *e)
+{
+	const struct thresh_def *t = thresh_get(d->thresh, e->thresh - 1);
+	const struct agg_profile *p = agg_set_profile(d->agg, t->profile);
+	char key[160];
+
+	agg_key_format(&p->spec, &e->key, key, sizeof(key));
+	log_info("threshold %s: %s: %s at %llu/s over %u s (%s %llu/s)", t->name,
+		 e->kind == ALARM_RISING ? "rising" : "falling", key, (unsigned long long)e->rate,
+		 e->window_s, e->kind == ALARM_RISING ? "rising value" : "falling value",
+		 (unsigned long long)e->value);
 }
 
 static void write_tables(struct ctflowd *d)
@@ -330,6 +371,12 @@ static int setup_core(struct ctflowd *d)
 	d->cs = ctsock_open(&cc, &ks);
 	if (!d->cs)
 		return log_warn("cannot open ctnetlink sockets (needs CAP_NET_ADMIN)"), -1;
+	if (d->conf.nthresholds) {
+		d->thresh = thresh_set_new(d->conf.thresholds, d->conf.nthresholds);
+		if (!d->thresh)
+			return log_warnx("cannot allocate the threshold tables"), -1;
+		agg_set_observe(d->agg, on_row, d);
+	}
 	return 0;
 }
 
@@ -345,9 +392,11 @@ static int setup_loop(struct ctflowd *d)
 	d->t_work = loop_timer_add(d->loop, on_work, d);
 	d->t_top = loop_timer_add(d->loop, on_top_timer, d);
 	d->t_index = loop_timer_add(d->loop, on_index_timer, d);
+	d->t_alarm = loop_timer_add(d->loop, on_alarm_timer, d);
 	if (d->h_events < 0 || d->h_dump < 0 || d->h_sig < 0 || d->t_dump < 0 || d->t_work < 0 ||
-	    d->t_top < 0 || d->t_index < 0)
+	    d->t_top < 0 || d->t_index < 0 || d->t_alarm < 0)
 		return -1;
+	loop_timer_arm(d->loop, d->t_alarm, 1000);
 	loop_timer_arm(d->loop, d->t_index, INDEX_PERIOD_MS);
 	agg_set_rank(d->agg, (uint32_t)time(NULL)); /* opens the first window */
 	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
@@ -383,6 +432,7 @@ static void teardown(struct ctflowd *d)
 	snmp_agent_stop(d->snmp);
 	ctsock_close(d->cs);
 	track_free(d->track);
+	thresh_set_free(d->thresh);
 	agg_set_free(d->agg);
 	loop_free(d->loop);
 	if (d->sigfd >= 0)

@@ -12,7 +12,7 @@ enum {
 	C_REJECTED, C_UNOBSERVED, C_RESETS, C_DUMPS, C_DUMP_FAILURES, C_TRACKED,
 	C_TRACKED_LIMIT, C_REFUSED, C_TRACKED_MEM, C_ACCT, C_TSTAMP, C_EVENTS_MODE, C_RCVBUF,
 	C_RCVBUF_MAX, C_DUMP_INTERVAL, C_NO_COUNTERS, C_LOOP_SLOWEST, C_TOP_INTERVAL,
-	C_LAST = C_TOP_INTERVAL
+	C_NOTIFY_SENT, C_NOTIFY_HELD, C_NOTIFY_DROPPED, C_LAST = C_NOTIFY_DROPPED
 };
 
 /* on(1) off(2) unknown(3) from a sysctl read as 1, 0 or -1. */
@@ -78,6 +78,11 @@ static int collector_value(void *ctx, unsigned n, netsnmp_variable_list *vb)
 	case C_RCVBUF_MAX: mib_set_unsigned(vb, d->conf.rcvbuf_max); return 0;
 	case C_DUMP_INTERVAL: mib_set_unsigned(vb, d->conf.dump_interval_ms / 1000); return 0;
 	case C_TOP_INTERVAL: mib_set_unsigned(vb, d->conf.top_interval_ms / 1000); return 0;
+	case C_NOTIFY_SENT: mib_set_counter64(vb, d->health.notify_sent); return 0;
+	case C_NOTIFY_HELD: mib_set_gauge(vb, d->health.notify_held); return 0;
+	case C_NOTIFY_DROPPED:
+		mib_set_counter64(vb, d->health.notify_dropped + thresh_events_dropped(d->thresh));
+		return 0;
 	case C_LOOP_SLOWEST:
 		loop_get_stats(d->loop, &ls);
 		mib_set_unsigned(vb, ls.slowest_us);

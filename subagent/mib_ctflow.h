@@ -6,10 +6,14 @@
  *   root.1.2  ctflowProfileTable                 mib_profile.c
  *   root.1.3  ctflowAggTable                     mib_agg.c
  *   root.1.4  ctflowTopTable                     mib_top.c
+ *   root.1.5  ctflowThresholdTable               mib_alarm.c
+ *   root.1.6  ctflowAlarmTable                   mib_alarm.c
+ *   root.0    notifications (varbinds: mib_alarm.c, sent by snmp_agent.c)
  */
 #ifndef CTFLOWD_MIB_CTFLOW_H
 #define CTFLOWD_MIB_CTFLOW_H
 
+#include "alarm_thresh.h"
 #include "ctflowd.h"
 #include "mib_table.h"
 
@@ -20,6 +24,13 @@ void mib_collector_init(struct mib_scalars *s, struct ctflowd *d, const oid *roo
 void mib_profile_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
 void mib_agg_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
 void mib_top_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
+void mib_threshold_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
+void mib_alarm_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
+
+/* The varbinds of a threshold notification, after snmpTrapOID.0; -1 if the
+ * threshold is unknown. */
+int mib_alarm_varbinds(const struct ctflowd *d, const struct alarm_event *e, const oid *root,
+		       size_t rootlen, netsnmp_variable_list **vars);
 
 /* The index of a row of ctflowAggTable (profile number, then the key); 0 on error. */
 size_t mib_agg_index(const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key,

@@ -11,22 +11,42 @@
  */
 #include "snmp_agent.h"
 
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+#include <net-snmp/agent/agent_callbacks.h>
+
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <sys/select.h>
 
+#include "alarm_health.h"
 #include "base_log.h"
 #include "ctflowd.h"
+#include "kern_ctsock.h"
 #include "mib_ctflow.h"
 #include "mib_ipfix.h"
+
+#define HELD_MAX 256
+
+/* A notification to send: a threshold alarm, or a health event. */
+struct note {
+	struct alarm_event alarm;
+	struct health_event health; /* kind 0: it is the alarm */
+};
 
 struct snmp_agent {
 	struct ctflowd *d;
 	struct mib_scalars collector;
-	struct mib_table profile, agg, top;
+	struct mib_table profile, agg, top, threshold, alarm;
 	struct mib_ipfix ipfix;
 	int timeout_armed;
 	uint64_t timeout_due_ms;
+	int connected;              /* to the master agent, as its callbacks say */
+	struct note held[HELD_MAX]; /* raised, not yet sent */
+	size_t held_head, held_count;
 };
 
 static void ext_prepare(void *arg, struct pollfd *pfd, int *n, int max, int *timeout_ms)
@@ -100,13 +120,189 @@ static int register_all(struct snmp_agent *sa)
 	mib_profile_init(&sa->profile, sa->d, root, len);
 	mib_agg_init(&sa->agg, sa->d, root, len);
 	mib_top_init(&sa->top, sa->d, root, len);
+	mib_threshold_init(&sa->threshold, sa->d, root, len);
+	mib_alarm_init(&sa->alarm, sa->d, root, len);
 	if (mib_scalars_register(&sa->collector) < 0 || mib_table_register(&sa->profile) < 0 ||
-	    mib_table_register(&sa->agg) < 0 || mib_table_register(&sa->top) < 0)
+	    mib_table_register(&sa->agg) < 0 || mib_table_register(&sa->top) < 0 ||
+	    mib_table_register(&sa->threshold) < 0 || mib_table_register(&sa->alarm) < 0)
 		return -1;
 	if (!sa->d->ipfix)
 		return 0; /* not an exporter: no IPFIX-MIB */
 	mib_ipfix_init(&sa->ipfix, sa->d);
 	return mib_ipfix_register(&sa->ipfix);
+}
+
+/* ---- notifications ---- */
+
+/* The master agent's session came up or went away (net-snmp's subagent
+ * calls these on every connection and disconnection). */
+static int on_connect(int major, int minor, void *server, void *client)
+{
+	struct snmp_agent *sa = client;
+
+	(void)major, (void)minor, (void)server;
+	sa->connected = 1;
+	return 0;
+}
+
+static int on_disconnect(int major, int minor, void *server, void *client)
+{
+	struct snmp_agent *sa = client;
+
+	(void)major, (void)minor, (void)server;
+	sa->connected = 0;
+	return 0;
+}
+
+static void hold(struct snmp_agent *sa, const struct note *n)
+{
+	if (sa->held_count == HELD_MAX) { /* the oldest goes: the newest says more */
+		sa->held_head = (sa->held_head + 1) % HELD_MAX;
+		sa->held_count--;
+		sa->d->health.notify_dropped++;
+	}
+	sa->held[(sa->held_head + sa->held_count++) % HELD_MAX] = *n;
+}
+
+static void add_scalar(struct snmp_agent *sa, netsnmp_variable_list **vars, unsigned n)
+{
+	oid name[MAX_OID_LEN];
+	size_t len = sa->collector.oidlen;
+	netsnmp_variable_list *vb;
+
+	memcpy(name, sa->collector.oid, len * sizeof(oid));
+	name[len++] = n;
+	name[len++] = 0;
+	vb = snmp_varlist_add_variable(vars, name, len, ASN_NULL, NULL, 0);
+	if (vb)
+		sa->collector.value(sa->collector.ctx, n, vb);
+}
+
+static void add_profile_col(struct snmp_agent *sa, netsnmp_variable_list **vars, uint32_t p,
+			    unsigned col)
+{
+	oid name[MAX_OID_LEN];
+	size_t len = sa->profile.oidlen;
+	struct mib_row row = { p, 0, 1, { p } };
+	netsnmp_variable_list *vb;
+
+	memcpy(name, sa->profile.oid, len * sizeof(oid));
+	name[len++] = 1;
+	name[len++] = col;
+	name[len++] = p;
+	vb = snmp_varlist_add_variable(vars, name, len, ASN_NULL, NULL, 0);
+	if (vb)
+		sa->profile.value(&sa->profile, &row, col, vb);
+}
+
+/* Notification numbers under root.0 and the objects they carry (CTFLOW-MIB). */
+enum { N_RISING = 1, N_FALLING, N_LOSS, N_ACCT_OFF, N_EVICTING };
+enum { C_EVENTS_LOST = 5, C_OVERRUNS = 6, C_UNOBSERVED = 9, C_ACCOUNTING = 17 };
+enum { P_NAME = 2, P_ROW_LIMIT = 6, P_EVICTIONS = 8 };
+
+static int send_note(struct snmp_agent *sa, const struct note *n)
+{
+	static const oid trap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };
+	const struct conf *c = &sa->d->conf;
+	oid root[MAX_OID_LEN] = { 0 }, which[MAX_OID_LEN];
+	netsnmp_variable_list *vars = NULL;
+	unsigned kind;
+
+	for (size_t i = 0; i < c->snmp_root_len; i++)
+		root[i] = c->snmp_root[i];
+	kind = n->health.kind == HEALTH_LOSS ? N_LOSS
+	     : n->health.kind == HEALTH_ACCT_OFF ? N_ACCT_OFF
+	     : n->health.kind == HEALTH_EVICTING ? N_EVICTING
+	     : n->alarm.kind == ALARM_RISING ? N_RISING : N_FALLING;
+	memcpy(which, root, c->snmp_root_len * sizeof(oid));
+	which[c->snmp_root_len] = 0;
+	which[c->snmp_root_len + 1] = kind;
+	snmp_varlist_add_variable(&vars, trap_oid, sizeof(trap_oid) / sizeof(trap_oid[0]),
+				  ASN_OBJECT_ID, which, (c->snmp_root_len + 2) * sizeof(oid));
+	switch (kind) {
+	case N_LOSS:
+		add_scalar(sa, &vars, C_EVENTS_LOST);
+		add_scalar(sa, &vars, C_OVERRUNS);
+		add_scalar(sa, &vars, C_UNOBSERVED);
+		break;
+	case N_ACCT_OFF:
+		add_scalar(sa, &vars, C_ACCOUNTING);
+		break;
+	case N_EVICTING:
+		add_profile_col(sa, &vars, n->health.profile + 1, P_NAME);
+		add_profile_col(sa, &vars, n->health.profile + 1, P_EVICTIONS);
+		add_profile_col(sa, &vars, n->health.profile + 1, P_ROW_LIMIT);
+		break;
+	default:
+		if (mib_alarm_varbinds(sa->d, &n->alarm, root, c->snmp_root_len, &vars) < 0) {
+			snmp_free_varbind(vars);
+			return -1;
+		}
+	}
+	send_v2trap(vars);
+	snmp_free_varbind(vars);
+	return 0;
+}
+
+/* What ctflowd's own health asks to notify. */
+static void health_notes(struct snmp_agent *sa)
+{
+	struct ctflowd *d = sa->d;
+	struct health_sample hs;
+	struct health_event ev[8];
+	struct ctsock_stats cs;
+	struct track_stats ts;
+	size_t n;
+
+	memset(&hs, 0, sizeof(hs));
+	ctsock_get_stats(d->cs, &cs);
+	track_get_stats(d->track, &ts);
+	hs.now = (uint32_t)time(NULL);
+	hs.lost = cs.kernel_drops;
+	hs.overruns = cs.overruns;
+	hs.unobserved = ts.ended_unobserved;
+	hs.acct = d->health.acct_on;
+	hs.nprofiles = agg_set_count(d->agg);
+	for (size_t i = 0; i < hs.nprofiles && i < HEALTH_PROFILES_MAX; i++) {
+		struct agg_table_stats st;
+
+		agg_table_get_stats(agg_set_profile(d->agg, i)->tab, &st);
+		hs.evictions[i] = st.evictions;
+	}
+	n = health_check(&d->health_notes, &hs, ev, 8);
+	for (size_t i = 0; i < n; i++) {
+		struct note note;
+
+		memset(&note, 0, sizeof(note));
+		note.health = ev[i];
+		hold(sa, &note);
+	}
+}
+
+void snmp_agent_notify(struct snmp_agent *sa)
+{
+	struct alarm_event ev[64];
+	size_t n;
+
+	while ((n = thresh_take_events(sa->d->thresh, ev, 64)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct note note;
+
+			memset(&note, 0, sizeof(note));
+			note.alarm = ev[i];
+			log_alarm(sa->d, &ev[i]);
+			hold(sa, &note);
+		}
+	}
+	health_notes(sa);
+	/* while the master is away they wait (the library would drop them) */
+	while (sa->connected && sa->held_count) {
+		if (send_note(sa, &sa->held[sa->held_head]) == 0)
+			sa->d->health.notify_sent++;
+		sa->held_head = (sa->held_head + 1) % HELD_MAX;
+		sa->held_count--;
+	}
+	sa->d->health.notify_held = sa->held_count;
 }
 
 struct snmp_agent *snmp_agent_start(struct ctflowd *d)
@@ -124,6 +320,9 @@ struct snmp_agent *snmp_agent_start(struct ctflowd *d)
 	}
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
 			   (int)(d->conf.agentx_ping_ms / 1000));
+	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START, on_connect, sa);
+	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_STOP, on_disconnect,
+			       sa);
 	if (register_all(sa) < 0) {
 		log_warnx("snmp: registering CTFLOW-MIB or IPFIX-MIB failed");
 		snmp_shutdown("ctflowd");

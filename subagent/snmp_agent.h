@@ -17,5 +17,8 @@ struct snmp_agent;
 /* NULL on failure (logged).  No master agent yet is not a failure. */
 struct snmp_agent *snmp_agent_start(struct ctflowd *d);
 void snmp_agent_stop(struct snmp_agent *sa);
+/* Once a second: send the notifications raised (threshold alarms, health),
+ * or hold them while the master agent is away. */
+void snmp_agent_notify(struct snmp_agent *sa);
 
 #endif

@@ -173,6 +173,23 @@ static void errors_name_file_line_and_reason(void)
 		{ "snmp_root = 1\n", "t.conf:1: snmp_root: '1' is too short" },
 		{ "agentx_ping = 0\n", "t.conf:1: agentx_ping: 0 is out of range" },
 		{ "[profile a]\nkey = host\ntop = 5000\n", "t.conf:3: top: 5000 is out of range 0..1000" },
+		{ "[threshold t]\nrising = 5\n", "t.conf:1: [threshold t] has no 'profile'" },
+		{ "[threshold t]\nprofile = host\n", "t.conf:1: [threshold t] has no 'rising'" },
+		{ "[threshold t]\nprofile = nosuch\nrising = 5\n", "t.conf:1: [threshold t]: no profile 'nosuch'" },
+		{ "[threshold t]\nprofile = host\nrising = 5\nfalling = 6\n",
+		  "t.conf:1: [threshold t]: falling (6) is above rising (5)" },
+		{ "[threshold t]\nprofile = host\nrising = 5\nport = 443\n",
+		  "t.conf:1: [threshold t]: port needs a profile keyed by port" },
+		{ "[threshold t]\nprofile = service\nrising = 5\nmatch = 10.0.0.0/8\n",
+		  "t.conf:1: [threshold t]: match needs addresses" },
+		{ "[threshold t]\nmatch = 10.0.0.0/33\n", "t.conf:2: match: prefix length in '10.0.0.0/33' must be 0-32" },
+		{ "[threshold t]\nmatch = somewhere\n", "t.conf:2: match: 'somewhere' is not 'any' or ADDRESS[/LENGTH]" },
+		{ "[threshold t]\nmetric = bits\n", "t.conf:2: metric: 'bits' is not bytes, packets or flows" },
+		{ "[threshold t]\ndirection = up\n", "t.conf:2: direction: 'up' is not sent, received or both" },
+		{ "[threshold t]\nproto = gre2\n", "t.conf:2: proto: 'gre2' is not tcp, udp, icmp" },
+		{ "[threshold t]\nwindow = 2h\n", "t.conf:2: window: 2h is out of range" },
+		{ "[threshold t]\nprofile = host\nrising = 5\n[threshold t]\n", "t.conf:4: threshold 't' is defined twice" },
+		{ "[threshold t]\nrows = 0\n", "t.conf:2: rows: 0 is out of range" },
 	};
 	struct conf c;
 	char err[512];
@@ -217,6 +234,63 @@ static void missing_file_is_reported(void)
 	CHECK(strcmp(err, "/nonexistent/ctflowd.conf: cannot open: No such file or directory") == 0);
 }
 
+static void thresholds_parse(void)
+{
+	struct conf c;
+	char err[512] = "";
+	static const char text[] =
+		"[profile hosts]\n"
+		"key = host\n"
+		"[profile svc]\n"
+		"key = proto, port\n"
+		"[threshold big-sender]\n"
+		"profile = hosts\n"
+		"match = 10.1.0.0/16\n"
+		"metric = bytes\n"
+		"direction = sent\n"
+		"window = 30s\n"
+		"rising = 10M\n"
+		"falling = 5M\n"
+		"notify_limit = 3\n"
+		"rows = 500\n"
+		"[threshold https]\n"
+		"profile = svc\n"
+		"proto = tcp\n"
+		"port = 443\n"
+		"metric = flows\n"
+		"rising = 100\n";
+
+	CHECK(parse(&c, text, err, sizeof(err)) == 0);
+	if (err[0])
+		printf("  # %s\n", err);
+	CHECK_EQ_U(c.nthresholds, 2);
+	const struct thresh_def *a = &c.thresholds[0], *b = &c.thresholds[1];
+
+	CHECK(strcmp(a->name, "big-sender") == 0);
+	CHECK_EQ_U(a->profile, 0);
+	CHECK_EQ_U(a->family, 1);
+	CHECK_EQ_U(a->plen, 16);
+	CHECK_EQ_U(a->metric, THRESH_BYTES);
+	CHECK_EQ_U(a->dir, THRESH_SENT);
+	CHECK_EQ_U(a->window_s, 30);
+	CHECK_EQ_U(a->rising, 10000000);
+	CHECK_EQ_U(a->falling, 5000000);
+	CHECK_EQ_U(a->notify_per_min, 3);
+	CHECK_EQ_U(a->max_rows, 500);
+	CHECK(a->proto == -1 && a->port == -1);
+	CHECK_EQ_U(b->profile, 1);
+	CHECK_EQ_U(b->family, 0);
+	CHECK(b->proto == 6 && b->port == 443);
+	CHECK_EQ_U(b->metric, THRESH_FLOWS);
+	CHECK_EQ_U(b->dir, THRESH_BOTH);
+	CHECK_EQ_U(b->window_s, 60);
+	CHECK_EQ_U(b->falling, 90); /* 9/10 of rising unless set */
+	CHECK_EQ_U(b->notify_per_min, 10);
+	/* the default profiles, when none is named */
+	CHECK(parse(&c, "[threshold t]\nprofile = pair\nrising = 1\n", err, sizeof(err)) == 0);
+	CHECK_EQ_U(c.thresholds[0].profile, 2);
+}
+
 static void reference_config_parses(void)
 {
 	struct conf c;
@@ -236,6 +310,7 @@ int main(void)
 	RUN(errors_name_file_line_and_reason);
 	RUN(long_lines_nul_bytes_and_too_many_profiles);
 	RUN(missing_file_is_reported);
+	RUN(thresholds_parse);
 	RUN(reference_config_parses);
 	TAP_DONE();
 }
