@@ -305,6 +305,16 @@ void snmp_agent_notify(struct snmp_agent *sa)
 	sa->d->health.notify_held = sa->held_count;
 }
 
+/* net-snmp frees a callback's argument when it clears its callbacks at
+ * shutdown; ours is the agent struct, freed by us, so they go first. */
+static void unregister_callbacks(struct snmp_agent *sa)
+{
+	snmp_unregister_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START, on_connect,
+				 sa, 1);
+	snmp_unregister_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_STOP,
+				 on_disconnect, sa, 1);
+}
+
 struct snmp_agent *snmp_agent_start(struct ctflowd *d)
 {
 	struct snmp_agent *sa = calloc(1, sizeof(*sa));
@@ -325,6 +335,7 @@ struct snmp_agent *snmp_agent_start(struct ctflowd *d)
 			       sa);
 	if (register_all(sa) < 0) {
 		log_warnx("snmp: registering CTFLOW-MIB or IPFIX-MIB failed");
+		unregister_callbacks(sa);
 		snmp_shutdown("ctflowd");
 		free(sa);
 		return NULL;
@@ -341,6 +352,7 @@ void snmp_agent_stop(struct snmp_agent *sa)
 	if (!sa)
 		return;
 	loop_set_ext(sa->d->loop, NULL);
+	unregister_callbacks(sa);
 	snmp_shutdown("ctflowd");
 	free(sa);
 }

@@ -28,6 +28,13 @@ key = proto, port
 [profile tiny]
 key = src/24/64, dst
 rows = 4
+[threshold busy]
+profile = host
+window = 1s
+rising = 1
+falling = 0
+notify_limit = 5
+rows = 50
 [collector udp]
 address = 127.0.0.1
 port = $P

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "alarm_health.h"
 #include "alarm_thresh.h"
 #include "tap.h"
 
@@ -252,6 +253,58 @@ static void watched_rows_are_bounded(void)
 	thresh_set_free(ts);
 }
 
+static void health_notifies_loss_acct_and_eviction_sparingly(void)
+{
+	struct health_state st;
+	struct health_sample s;
+	struct health_event ev[8];
+
+	memset(&st, 0, sizeof(st));
+	memset(&s, 0, sizeof(s));
+	s.now = 1000;
+	s.acct = 1;
+	s.nprofiles = 2;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 0);
+	/* a loss: notified at once */
+	s.overruns = 1;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 1);
+	CHECK_EQ_U(ev[0].kind, HEALTH_LOSS);
+	/* more loss within the minute: held back, then notified once */
+	s.now = 1010;
+	s.lost = 500;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 0);
+	s.now = 1030;
+	s.unobserved = 7;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 0);
+	s.now = 1060;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 1);
+	s.now = 1200; /* nothing new: nothing */
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 0);
+	/* accounting off: once, and again after it came back on */
+	s.acct = 0;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 1);
+	CHECK_EQ_U(ev[0].kind, HEALTH_ACCT_OFF);
+	s.now++;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 0);
+	s.acct = 1;
+	s.now++;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 0);
+	s.acct = 0;
+	s.now++;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 1);
+	/* profile 2 evicts: once a minute at most, with its position */
+	s.evictions[1] = 10;
+	s.now = 2000;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 1);
+	CHECK_EQ_U(ev[0].kind, HEALTH_EVICTING);
+	CHECK_EQ_U(ev[0].profile, 1);
+	s.evictions[1] = 20;
+	s.now = 2030;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 0);
+	s.now = 2060;
+	CHECK_EQ_U(health_check(&st, &s, ev, 8), 1);
+}
+
 int main(void)
 {
 	RUN(one_rising_then_one_falling);
@@ -259,5 +312,6 @@ int main(void)
 	RUN(rows_are_independent_and_filtered);
 	RUN(notifications_are_rate_limited);
 	RUN(watched_rows_are_bounded);
+	RUN(health_notifies_loss_acct_and_eviction_sparingly);
 	TAP_DONE();
 }
