@@ -120,7 +120,7 @@ size_t thresh_count(const struct thresh_set *ts)
 
 const struct thresh_def *thresh_get(const struct thresh_set *ts, size_t i)
 {
-	return i < ts->n ? &ts->t[i].def : NULL;
+	return ts && i < ts->n ? &ts->t[i].def : NULL;
 }
 
 /* ---- which rows ---- */
@@ -409,7 +409,7 @@ size_t thresh_take_events(struct thresh_set *ts, struct alarm_event *out, size_t
 void thresh_get_stats(const struct thresh_set *ts, size_t i, struct thresh_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (i < ts->n)
+	if (ts && i < ts->n)
 		*st = ts->t[i].st;
 }
 
@@ -419,7 +419,7 @@ int thresh_alarm_find(const struct thresh_set *ts, size_t i, const struct agg_ke
 	const struct thresh *t;
 	size_t at;
 
-	if (i >= ts->n)
+	if (!ts || i >= ts->n)
 		return 0;
 	t = &ts->t[i];
 	at = key ? over_bound(t, key, next) : 0;
@@ -440,7 +440,7 @@ uint64_t thresh_events_dropped(const struct thresh_set *ts)
 
 int thresh_alarm_at(const struct thresh_set *ts, size_t i, size_t pos, struct alarm_row *out)
 {
-	if (i >= ts->n || pos >= ts->t[i].nover)
+	if (!ts || i >= ts->n || pos >= ts->t[i].nover)
 		return 0;
 	const struct wrow *r = &ts->t[i].rows[ts->t[i].over[pos]];
 

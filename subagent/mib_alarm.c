@@ -34,7 +34,7 @@ static int ge_threshold(const struct mib_table *t, const oid *prefix, unsigned l
 
 	(void)prefix;
 	(void)lvl;
-	if (start > n)
+	if (n == 0 || start > n)
 		return 0;
 	*out = start ? start : 1;
 	return 1;

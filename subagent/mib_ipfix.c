@@ -92,7 +92,7 @@ static int ge_one(oid start, oid v, oid *out)
 /* 1..n */
 static int ge_range(oid start, size_t n, oid *out)
 {
-	if (start > n)
+	if (n == 0 || start > n)
 		return 0;
 	*out = start ? start : 1;
 	return 1;
