@@ -28,6 +28,8 @@ struct wrow {
 
 struct thresh {
 	struct thresh_def def;
+	uint32_t index;            /* its ctflowThresholdIndex */
+	int active;                /* evaluated (RowStatus active) */
 	uint32_t nslots, slot_s;
 	struct wrow *rows;         /* [1..max_rows]; 0 means none */
 	uint32_t *buckets, mask;
@@ -41,7 +43,7 @@ struct thresh {
 };
 
 struct thresh_set {
-	struct thresh *t;
+	struct thresh t[THRESH_MAX];   /* in index order */
 	size_t n;
 	struct alarm_event ev[EVENTS_MAX];
 	size_t ev_head, ev_count;
@@ -50,10 +52,19 @@ struct thresh_set {
 
 /* ---- set-up ---- */
 
+static void thresh_release(struct thresh *t)
+{
+	free(t->rows);
+	free(t->buckets);
+	free(t->over);
+	memset(t, 0, sizeof(*t));
+}
+
 static int thresh_init(struct thresh *t, const struct thresh_def *d)
 {
 	uint32_t nb = 1;
 
+	memset(t, 0, sizeof(*t));
 	t->def = *d;
 	if (t->def.window_s < 1)
 		t->def.window_s = 1;
@@ -68,8 +79,10 @@ static int thresh_init(struct thresh *t, const struct thresh_def *d)
 	t->rows = calloc((size_t)t->def.max_rows + 1, sizeof(*t->rows));
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	t->over = calloc(t->def.max_rows, sizeof(*t->over));
-	if (!t->rows || !t->buckets || !t->over)
+	if (!t->rows || !t->buckets || !t->over) {
+		thresh_release(t);
 		return -1;
+	}
 	for (uint32_t i = t->def.max_rows; i >= 1; i--) {
 		t->rows[i].hnext = t->free_head;
 		t->free_head = i;
@@ -85,14 +98,10 @@ struct thresh_set *thresh_set_new(const struct thresh_def *defs, size_t n)
 
 	if (!ts)
 		return NULL;
-	ts->t = calloc(n ? n : 1, sizeof(*ts->t));
-	if (!ts->t) {
-		free(ts);
-		return NULL;
-	}
 	for (size_t i = 0; i < n; i++) {
-		ts->n = i + 1;
-		if (thresh_init(&ts->t[i], &defs[i]) < 0) {
+		uint32_t index = defs[i].index ? defs[i].index : (uint32_t)i + 1;
+
+		if (thresh_put(ts, index, &defs[i], !defs[i].inactive) < 0) {
 			thresh_set_free(ts);
 			return NULL;
 		}
@@ -104,13 +113,71 @@ void thresh_set_free(struct thresh_set *ts)
 {
 	if (!ts)
 		return;
-	for (size_t i = 0; i < ts->n; i++) {
-		free(ts->t[i].rows);
-		free(ts->t[i].buckets);
-		free(ts->t[i].over);
-	}
-	free(ts->t);
+	for (size_t i = 0; i < ts->n; i++)
+		thresh_release(&ts->t[i]);
 	free(ts);
+}
+
+size_t thresh_pos(const struct thresh_set *ts, uint32_t index)
+{
+	size_t lo = 0, hi = ts ? ts->n : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ts->t[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t thresh_index_at(const struct thresh_set *ts, size_t pos)
+{
+	return ts && pos < ts->n ? ts->t[pos].index : 0;
+}
+
+int thresh_active_at(const struct thresh_set *ts, size_t pos)
+{
+	return ts && pos < ts->n && ts->t[pos].active;
+}
+
+int thresh_put(struct thresh_set *ts, uint32_t index, const struct thresh_def *d, int active)
+{
+	size_t at = thresh_pos(ts, index);
+	struct thresh fresh;
+
+	if (at < ts->n && ts->t[at].index == index) {
+		/* the same settings: only the state changes, the rows stay watched */
+		if (memcmp(&ts->t[at].def, d, sizeof(*d)) == 0) {
+			ts->t[at].active = active;
+			return 0;
+		}
+		if (thresh_init(&fresh, d) < 0)
+			return -1;
+		thresh_release(&ts->t[at]);
+	} else {
+		if (ts->n == THRESH_MAX || thresh_init(&fresh, d) < 0)
+			return -1;
+		memmove(&ts->t[at + 1], &ts->t[at], (ts->n - at) * sizeof(ts->t[0]));
+		ts->n++;
+	}
+	fresh.index = index;
+	fresh.active = active;
+	ts->t[at] = fresh;
+	return 0;
+}
+
+void thresh_remove(struct thresh_set *ts, uint32_t index)
+{
+	size_t at = thresh_pos(ts, index);
+
+	if (at >= ts->n || ts->t[at].index != index)
+		return;
+	thresh_release(&ts->t[at]);
+	memmove(&ts->t[at], &ts->t[at + 1], (ts->n - at - 1) * sizeof(ts->t[0]));
+	ts->n--;
 }
 
 size_t thresh_count(const struct thresh_set *ts)
@@ -315,7 +382,7 @@ static void raise_event(struct thresh_set *ts, size_t ti, const struct wrow *r, 
 	struct alarm_event *e = &ts->ev[(ts->ev_head + ts->ev_count++) % EVENTS_MAX];
 
 	e->kind = kind;
-	e->thresh = (uint32_t)ti + 1;
+	e->thresh = t->index;
 	e->key = r->key;
 	e->rate = r->rate;
 	e->value = kind == ALARM_RISING ? t->def.rising : t->def.falling;
@@ -349,7 +416,7 @@ void thresh_update(struct thresh_set *ts, size_t profile, const struct agg_keysp
 	for (size_t ti = 0; ts && ti < ts->n; ti++) {
 		struct thresh *t = &ts->t[ti];
 
-		if (t->def.profile != profile || !matches(&t->def, spec, key))
+		if (!t->active || t->def.profile != profile || !matches(&t->def, spec, key))
 			continue;
 		uint64_t v = amount(&t->def, pkts, bytes, flows);
 		uint32_t slot = now / t->slot_s;
@@ -377,6 +444,8 @@ void thresh_tick(struct thresh_set *ts, uint32_t now)
 		struct thresh *t = &ts->t[ti];
 		uint32_t slot = now / t->slot_s;
 
+		if (!t->active)
+			continue;
 		for (uint32_t i = t->used_head, next; i; i = next) {
 			struct wrow *r = &t->rows[i];
 

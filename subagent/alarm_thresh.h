@@ -23,6 +23,8 @@
 
 #define THRESH_NAME_MAX 32
 #define THRESH_WINDOW_MAX 3600
+#define THRESH_MAX 128         /* thresholds at once: configured and created over SNMP */
+#define THRESH_INDEX_MAX 4096
 
 enum thresh_metric { THRESH_BYTES, THRESH_PACKETS, THRESH_FLOWS };
 enum thresh_dir { THRESH_SENT = 1, THRESH_RECEIVED = 2, THRESH_BOTH = 3 };
@@ -42,11 +44,18 @@ struct thresh_def {
 	uint64_t rising, falling;  /* per second over the window; falling <= rising */
 	uint32_t notify_per_min;   /* notifications a minute at most; 0 = no limit */
 	uint32_t max_rows;         /* rows watched at most */
+	/* where it comes from, for thresh_set_new and the MIB */
+	uint32_t index;            /* ctflowThresholdIndex; 0 = its position */
+	uint8_t storage;           /* enum thresh_storage */
+	uint8_t inactive;          /* kept, not evaluated (notInService) */
 };
+
+/* StorageType (RFC 2579) values a threshold can have. */
+enum thresh_storage { THRESH_VOLATILE = 2, THRESH_NONVOLATILE = 3, THRESH_READONLY = 5 };
 
 struct alarm_event {
 	uint8_t kind;              /* enum alarm_kind */
-	uint32_t thresh;           /* 1-based position */
+	uint32_t thresh;           /* the threshold's index */
 	struct agg_key key;
 	uint64_t rate;             /* per second over the window */
 	uint64_t value;            /* the rising or falling value crossed */
@@ -72,11 +81,25 @@ struct alarm_row {
 
 struct thresh_set;
 
-/* NULL on memory failure.  The definitions are copied. */
+/*
+ * Thresholds are kept in the order of their index (ctflowThresholdIndex);
+ * the functions below that take `i` take a position in that order.
+ * thresh_set_new: indexes 1..n, all active.  NULL on memory failure.  The
+ * definitions are copied.
+ */
 struct thresh_set *thresh_set_new(const struct thresh_def *defs, size_t n);
 void thresh_set_free(struct thresh_set *ts);
 size_t thresh_count(const struct thresh_set *ts);
 const struct thresh_def *thresh_get(const struct thresh_set *ts, size_t i);
+/* The position of the first threshold whose index is >= index. */
+size_t thresh_pos(const struct thresh_set *ts, uint32_t index);
+uint32_t thresh_index_at(const struct thresh_set *ts, size_t i);
+int thresh_active_at(const struct thresh_set *ts, size_t i);
+/* Create or replace the threshold `index` (a changed definition starts its
+ * rows afresh); inactive ones are kept but not evaluated.  -1: no memory,
+ * or THRESH_MAX thresholds already. */
+int thresh_put(struct thresh_set *ts, uint32_t index, const struct thresh_def *d, int active);
+void thresh_remove(struct thresh_set *ts, uint32_t index);
 
 /*
  * A row of `profile` grew: packets and bytes in its forward [0] and reverse

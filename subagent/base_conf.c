@@ -16,12 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define LINE_MAX_LEN 1024
 
 enum val_type {
 	V_SIZE, V_COUNT, V_DURATION_MS, V_BOOL, V_PATH, V_LOGLEVEL, V_KEYSPEC, V_VIEW, V_STRING, V_OID,
-	V_ADDRESS, V_TRANSPORT, V_WORD, V_PREFIX, V_PROTO, V_METRIC, V_DIRECTION,
+	V_ADDRESS, V_TRANSPORT, V_WORD, V_PREFIX, V_PROTO, V_METRIC, V_DIRECTION, V_STATUS,
 };
 
 struct key_def {
@@ -62,6 +63,8 @@ struct thresh_parse {
 	uint32_t window_ms;
 	uint64_t rising, falling;    /* falling UINT64_MAX: 9/10 of rising */
 	uint64_t notify, rows;
+	uint64_t index;              /* 0: its position */
+	uint64_t inactive;
 	int line;
 };
 
@@ -111,6 +114,7 @@ static const struct key_def global_keys[] = {
 	{ "ipfix_domain", V_COUNT, 0, UINT32_MAX, GOFF(ipfix_domain) },
 	{ "ipfix_enterprise_ies", V_BOOL, 0, 1, GOFF(ipfix_enterprise_ies) },
 	{ "ipfix_stats_interval", V_DURATION_MS, 1000, 86400000, GOFF(ipfix_stats_interval_ms) },
+	{ "state_file", V_PATH, 0, 0, GOFF(state_file) },
 };
 
 static const struct key_def collector_keys[] = {
@@ -137,6 +141,8 @@ static const struct key_def threshold_keys[] = {
 	{ "falling", V_COUNT, 0, 1ULL << 62, TOFF(falling) },
 	{ "notify_limit", V_COUNT, 0, 100000, TOFF(notify) },
 	{ "rows", V_COUNT, 1, 1000000, TOFF(rows) },
+	{ "index", V_COUNT, 1, THRESH_INDEX_MAX, TOFF(index) },
+	{ "status", V_STATUS, 0, 0, TOFF(inactive) },
 };
 
 static const struct key_def profile_keys[] = {
@@ -158,6 +164,7 @@ void conf_defaults(struct conf *c)
 	c->coalesce_ms = 5;
 	c->loop_budget_ms = 5;
 	snprintf(c->dump_file, sizeof(c->dump_file), "/run/ctflowd/tables.json");
+	snprintf(c->state_file, sizeof(c->state_file), "/var/lib/ctflowd/thresholds.conf");
 	c->log_level = LOG_LVL_INFO;
 	c->snmp = 1;
 	/* Explicit, unix only: left unset, net-snmp falls back to tcp:localhost:705
@@ -360,6 +367,7 @@ static int store_word_number(struct parser *ps, const struct key_def *k, char *d
 		{ V_METRIC, "flows", THRESH_FLOWS },
 		{ V_DIRECTION, "sent", THRESH_SENT }, { V_DIRECTION, "received", THRESH_RECEIVED },
 		{ V_DIRECTION, "both", THRESH_BOTH },
+		{ V_STATUS, "active", 0 }, { V_STATUS, "notInService", 1 },
 	};
 	uint64_t n;
 	char *end = NULL;
@@ -380,6 +388,8 @@ static int store_word_number(struct parser *ps, const struct key_def *k, char *d
 	}
 	if (k->type == V_METRIC)
 		return fail(ps, "%s: '%s' is not bytes, packets or flows", k->name, v);
+	if (k->type == V_STATUS)
+		return fail(ps, "%s: '%s' is not active or notInService", k->name, v);
 	return fail(ps, "%s: '%s' is not sent, received or both", k->name, v);
 }
 
@@ -439,6 +449,7 @@ static int store_value(struct parser *ps, const struct key_def *k, void *base, c
 	case V_PROTO:
 	case V_METRIC:
 	case V_DIRECTION:
+	case V_STATUS:
 		return store_word_number(ps, k, dst, v);
 	case V_LOGLEVEL: {
 		enum log_level lvl;
@@ -570,6 +581,9 @@ static int finish_threshold(struct parser *ps)
 	t->def.falling = t->falling;
 	t->def.notify_per_min = (uint32_t)t->notify;
 	t->def.max_rows = (uint32_t)t->rows;
+	t->def.index = (uint32_t)t->index;
+	t->def.inactive = (uint8_t)t->inactive;
+	t->def.storage = THRESH_READONLY;
 	ps->line = line;
 	return 0;
 }
@@ -633,7 +647,7 @@ static int begin_threshold(struct parser *ps, const char *name)
 	t->dir = THRESH_BOTH;
 	t->window_ms = 60000;
 	t->notify = 10;
-	t->rows = 10000;
+	t->rows = 1000;
 	t->line = ps->line;
 	ps->thr = t;
 	ps->seen_section = 0;
@@ -673,6 +687,12 @@ static int resolve_thresholds(struct parser *ps)
 		if (t->def.port >= 0 && !has[AGG_PORT])
 			return fail(ps, "[threshold %s]: port needs a profile keyed by port",
 				    t->def.name);
+		if (!t->def.index)
+			t->def.index = (uint32_t)i + 1;
+		for (size_t j = 0; j < i; j++)
+			if (ps->thrs[j].def.index == t->def.index)
+				return fail(ps, "[threshold %s]: index %u is [threshold %s]'s",
+					    t->def.name, t->def.index, ps->thrs[j].def.name);
 	}
 	return 0;
 }
@@ -854,5 +874,44 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	if (rc == 0)
 		snprintf(c->path, sizeof(c->path), "%s", path);
 	free(buf);
+	return rc;
+}
+
+int conf_load_state(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	struct conf *st = malloc(sizeof(*st));
+	int rc = 0;
+
+	if (!st) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	/* the state file names the configuration's profiles */
+	*st = *c;
+	st->nthresholds = 0;
+	if (access(path, F_OK) != 0) {
+		free(st);
+		return 0;
+	}
+	rc = conf_load(st, path, err, errlen);
+	for (size_t i = 0; rc == 0 && i < st->nthresholds; i++) {
+		struct thresh_def *t = &st->thresholds[i];
+
+		for (size_t j = 0; j < c->nthresholds && rc == 0; j++)
+			if (c->thresholds[j].index == t->index) {
+				snprintf(err, errlen, "%s: threshold %s: index %u is taken by [threshold %s]",
+					 path, t->name, t->index, c->thresholds[j].name);
+				rc = -1;
+			}
+		if (rc == 0 && c->nthresholds == CONF_MAX_THRESHOLDS) {
+			snprintf(err, errlen, "%s: too many thresholds", path);
+			rc = -1;
+		}
+		if (rc == 0) {
+			t->storage = THRESH_NONVOLATILE;
+			c->thresholds[c->nthresholds++] = *t;
+		}
+	}
+	free(st);
 	return rc;
 }

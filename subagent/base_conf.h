@@ -21,7 +21,7 @@
 
 #define CONF_MAX_PROFILES 32
 #define CONF_MAX_COLLECTORS 16
-#define CONF_MAX_THRESHOLDS 64
+#define CONF_MAX_THRESHOLDS THRESH_MAX
 
 struct conf {
 	char path[PATH_MAX];
@@ -50,6 +50,7 @@ struct conf {
 	struct agg_profile_def profiles[CONF_MAX_PROFILES];
 	size_t nthresholds;
 	struct thresh_def thresholds[CONF_MAX_THRESHOLDS];
+	char state_file[PATH_MAX];  /* thresholds created over SNMP, nonVolatile */
 };
 
 void conf_defaults(struct conf *c);
@@ -59,6 +60,13 @@ void conf_defaults(struct conf *c);
  * "file:line: reason" (or "file: reason") into err.
  */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Add the thresholds of the state file (written by ctflowd for rows created
+ * over SNMP, in the configuration's syntax) to c, as nonVolatile.  A missing
+ * file is no error.  -1 with "file:line: reason" in err.
+ */
+int conf_load_state(struct conf *c, const char *path, char *err, size_t errlen);
 
 /* Parse a whole configuration held in memory (for tests and fuzzing). */
 int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t len, char *err,

@@ -298,9 +298,12 @@ static void on_top_timer(void *arg)
 
 void log_alarm(const struct ctflowd *d, const struct alarm_event *e)
 {
-	const struct thresh_def *t = thresh_get(d->thresh, e->thresh - 1);
-	const struct agg_profile *p = agg_set_profile(d->agg, t->profile);
+	const struct thresh_def *t = thresh_get(d->thresh, thresh_pos(d->thresh, e->thresh));
 	char key[160];
+
+	if (!t || thresh_index_at(d->thresh, thresh_pos(d->thresh, e->thresh)) != e->thresh)
+		return; /* removed since */
+	const struct agg_profile *p = agg_set_profile(d->agg, t->profile);
 
 	agg_key_format(&p->spec, &e->key, key, sizeof(key));
 	log_info("threshold %s: %s: %s at %llu/s over %u s (%s %llu/s)", t->name,
@@ -539,9 +542,14 @@ static int load_conf(struct conf *c, const struct options *o)
 	char err[1024];
 
 	conf_defaults(c);
-	if (!o->explicit_conf && access(o->conf_path, F_OK) != 0)
-		return 0; /* no file at the default place: built-in defaults */
-	if (conf_load(c, o->conf_path, err, sizeof(err)) < 0) {
+	if ((o->explicit_conf || access(o->conf_path, F_OK) == 0) &&
+	    conf_load(c, o->conf_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctflowd: %s\n", err);
+		return -1;
+	}
+	/* thresholds managers created (nonVolatile): refusing to start beats
+	 * overwriting a state file we could not read */
+	if (c->state_file[0] && conf_load_state(c, c->state_file, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ctflowd: %s\n", err);
 		return -1;
 	}

@@ -24,7 +24,24 @@ void mib_collector_init(struct mib_scalars *s, struct ctflowd *d, const oid *roo
 void mib_profile_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
 void mib_agg_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
 void mib_top_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
-void mib_threshold_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
+/* A SET to ctflowThresholdTable in progress: each row it touches. */
+#define MIB_THRESH_EDITS 16
+struct thresh_edit {
+	uint32_t index;
+	int existed, exists;          /* before and after the SET */
+	int before_active, after_active;
+	int status;                   /* the RowStatus it sets, 0 = none */
+	int applied;                  /* ACTION done (UNDO reverts it) */
+	struct thresh_def before, after;
+};
+struct mib_thresh_set {
+	struct ctflowd *d;
+	struct thresh_edit e[MIB_THRESH_EDITS];
+	size_t n;
+};
+
+void mib_threshold_init(struct mib_table *t, struct mib_thresh_set *x, struct ctflowd *d,
+			const oid *root, size_t len);
 void mib_alarm_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len);
 
 /* The varbinds of a threshold notification, after snmpTrapOID.0; -1 if the

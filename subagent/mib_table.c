@@ -162,6 +162,14 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 	const struct mib_table *t = handler->myvoid;
 
 	(void)reg;
+	if (reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT) {
+		if (t->set)
+			t->set(t, reqinfo->mode, reqinfo, requests);
+		else if (reqinfo->mode == MODE_SET_RESERVE1)
+			for (netsnmp_request_info *r = requests; r; r = r->next)
+				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
+		return SNMP_ERR_NOERROR;
+	}
 	for (netsnmp_request_info *r = requests; r; r = r->next) {
 		if (r->processed)
 			continue;
@@ -179,10 +187,10 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 }
 
 static int register_handler(const char *name, Netsnmp_Node_Handler *fn, void *arg,
-			    const oid *o, size_t len)
+			    const oid *o, size_t len, int writable)
 {
-	netsnmp_handler_registration *reg =
-		netsnmp_create_handler_registration(name, fn, o, len, HANDLER_CAN_RONLY);
+	netsnmp_handler_registration *reg = netsnmp_create_handler_registration(
+		name, fn, o, len, writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 
 	if (!reg)
 		return -1;
@@ -200,7 +208,7 @@ int mib_table_register(struct mib_table *t)
 {
 	if (t->tree)
 		t->find = tree_find;
-	return register_handler(t->name, table_handler, t, t->oid, t->oidlen);
+	return register_handler(t->name, table_handler, t, t->oid, t->oidlen, t->set != NULL);
 }
 
 /* ---- scalar groups: objects at group.N.0 ---- */
@@ -271,7 +279,7 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 
 int mib_scalars_register(struct mib_scalars *s)
 {
-	return register_handler(s->name, scalar_handler, s, s->oid, s->oidlen);
+	return register_handler(s->name, scalar_handler, s, s->oid, s->oidlen, 0);
 }
 
 /* ---- values ---- */

@@ -43,6 +43,12 @@ struct mib_table {
 		     netsnmp_variable_list *vb);
 	/* Instead of find: an index tree (below) that mib_tree_find() walks. */
 	const struct mib_tree *tree;
+	/* Writable tables: one call per SET phase (MODE_SET_RESERVE1 ... UNDO)
+	 * with all of the PDU's varbinds for this table; errors are set on the
+	 * requests.  aux is the table's own state across the phases. */
+	void (*set)(const struct mib_table *t, int mode, netsnmp_agent_request_info *ri,
+		    netsnmp_request_info *reqs);
+	void *aux;
 };
 
 struct mib_scalars {

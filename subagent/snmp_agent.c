@@ -41,6 +41,7 @@ struct snmp_agent {
 	struct ctflowd *d;
 	struct mib_scalars collector;
 	struct mib_table profile, agg, top, threshold, alarm;
+	struct mib_thresh_set threshold_set;
 	struct mib_ipfix ipfix;
 	int timeout_armed;
 	uint64_t timeout_due_ms;
@@ -120,7 +121,7 @@ static int register_all(struct snmp_agent *sa)
 	mib_profile_init(&sa->profile, sa->d, root, len);
 	mib_agg_init(&sa->agg, sa->d, root, len);
 	mib_top_init(&sa->top, sa->d, root, len);
-	mib_threshold_init(&sa->threshold, sa->d, root, len);
+	mib_threshold_init(&sa->threshold, &sa->threshold_set, sa->d, root, len);
 	mib_alarm_init(&sa->alarm, sa->d, root, len);
 	if (mib_scalars_register(&sa->collector) < 0 || mib_table_register(&sa->profile) < 0 ||
 	    mib_table_register(&sa->agg) < 0 || mib_table_register(&sa->top) < 0 ||

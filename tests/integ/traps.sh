@@ -93,7 +93,7 @@ assert vb[root + ".1.5.1.2.1"] == 'STRING: "bulk"', vb
 assert vb[root + ".1.6.1.1.1" + idx] == 'STRING: "host 10.202.0.1"', vb
 rate = int(vb[root + ".1.6.1.3.1" + idx].split(": ")[1])
 assert rate >= 100000, rate
-assert vb[root + ".1.5.1.8.1"] == "Counter64: 100000", vb
+assert vb[root + ".1.5.1.8.1"] == "Gauge32: 100000", vb
 assert vb[root + ".1.5.1.7.1"] == "Gauge32: 2", vb
 EOF
 grep -q "\"host 10.202.0.1\"" "$T/alarms.txt" &&
