@@ -6,7 +6,8 @@
 # row is over, ctflowAlarmTable shows it.  A threshold whose rows flap is held
 # to its notification limit and counts the rest.  An alarm raised while snmpd
 # is down arrives once it is back.  A forced event loss (small receive buffer,
-# a flush burst) raises ctflowEventLoss.
+# a flush burst) raises ctflowEventLoss, a full profile ctflowProfileEvicting,
+# conntrack accounting turned off ctflowAccountingOff.
 TEST_NAME=traps
 . "$(dirname "$0")/../lib/netns.sh"
 
@@ -33,6 +34,9 @@ rcvbuf = 64K
 rcvbuf_max = 64K
 [profile host]
 key = host
+[profile tiny]
+key = src
+rows = 4
 [threshold bulk]
 profile = host
 match = 10.202.0.0/24
@@ -120,6 +124,10 @@ EVENTS=$(( $(snmpn snmpget -Oqv "$SNMP_AGENT" $ROOT.1.5.1.14.2) + $(snmpn snmpge
 [ "$FLAP_TRAPS" = 2 ] && [ "$SUPPRESSED" = $((EVENTS - 2)) ] && [ "$EVENTS" -ge 60 ] &&
 	pass "a flapping threshold sends its limit (2 traps) and counts the other $SUPPRESSED alarms" ||
 	fail "flap: $FLAP_TRAPS traps, $EVENTS alarms, $SUPPRESSED suppressed"
+# the 60 sources overflowed the 4-row profile 'tiny'
+check "a full profile raises ctflowProfileEvicting" wait_traps "OID: $ROOT.0.5|.*$ROOT.1.2.1.2.2 = STRING: \"tiny\"" 1
+[ "$(traps "OID: $ROOT.0.5|")" = 1 ] && pass "once (at most once a minute)" ||
+	fail "$(traps "OID: $ROOT.0.5|") evicting traps"
 
 # 4. snmpd is away while host A crosses again: held, sent when it is back
 snmpd_stop
@@ -139,6 +147,12 @@ check "event loss raises ctflowEventLoss" wait_traps "OID: $ROOT.0.3|" 1 20
 grep -- "OID: $ROOT.0.3|" "$T/trapd.log" | head -n 1 | grep -q "$ROOT.1.1.6.0 = Counter64: [1-9]" &&
 	pass "ctflowEventLoss carries the overrun count" ||
 	fail "ctflowEventLoss varbinds: $(grep -- "OID: $ROOT.0.3|" "$T/trapd.log" | head -n 1)"
+
+# 6. accounting turned off: found at the next dump
+ip netns exec "$NS_B" sysctl -qw net.netfilter.nf_conntrack_acct=0
+check "conntrack accounting off raises ctflowAccountingOff" \
+	wait_traps "OID: $ROOT.0.4|.*$ROOT.1.1.17.0 = INTEGER: 2" 1
+ip netns exec "$NS_B" sysctl -qw net.netfilter.nf_conntrack_acct=1
 SENT=$(snmpn snmpget -Oqv "$SNMP_AGENT" $ROOT.1.1.26.0 2>/dev/null)
 [ "${SENT:-0}" -ge 7 ] && pass "ctflowNotificationsSent counts them ($SENT)" ||
 	fail "ctflowNotificationsSent = $SENT"
