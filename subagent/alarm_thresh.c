@@ -207,12 +207,15 @@ static int matches(const struct thresh_def *d, const struct agg_keyspec *spec,
 {
 	struct agg_key_fields kf;
 
-	if (!d->family && d->proto < 0 && d->port < 0)
+	if (!d->family && !d->family2 && d->proto < 0 && d->port < 0)
 		return 1;
 	if (agg_key_decode(spec, key, &kf) < 0)
 		return 0;
 	if (d->family && (kf.family != d->family || !kf.has_addr[0] ||
 			  !in_prefix(&kf.addr[0], &d->addr, d->plen, d->family == 1 ? 32 : 128)))
+		return 0;
+	if (d->family2 && (kf.family != d->family2 || !kf.has_addr[1] ||
+			   !in_prefix(&kf.addr[1], &d->addr2, d->plen2, d->family2 == 1 ? 32 : 128)))
 		return 0;
 	if (d->proto >= 0 && kf.proto != d->proto)
 		return 0;

@@ -37,6 +37,8 @@ struct thresh_def {
 	 * and whose protocol and port are these (-1: any) */
 	uint8_t family, plen;
 	union ct_addr addr;
+	uint8_t family2, plen2;    /* and whose second address (dst) lies in addr2/plen2 */
+	union ct_addr addr2;
 	int proto, port;
 	uint8_t metric;            /* enum thresh_metric */
 	uint8_t dir;               /* enum thresh_dir: the row's forward = sent */

@@ -22,7 +22,7 @@
 
 enum val_type {
 	V_SIZE, V_COUNT, V_DURATION_MS, V_BOOL, V_PATH, V_LOGLEVEL, V_KEYSPEC, V_VIEW, V_STRING, V_OID,
-	V_ADDRESS, V_TRANSPORT, V_WORD, V_PREFIX, V_PROTO, V_METRIC, V_DIRECTION, V_STATUS,
+	V_ADDRESS, V_TRANSPORT, V_WORD, V_PREFIX, V_PREFIX2, V_PROTO, V_METRIC, V_DIRECTION, V_STATUS,
 };
 
 struct key_def {
@@ -132,6 +132,7 @@ static const struct key_def collector_keys[] = {
 static const struct key_def threshold_keys[] = {
 	{ "profile", V_WORD, 0, 0, TOFF(profile) },
 	{ "match", V_PREFIX, 0, 0, TOFF(def) },
+	{ "match2", V_PREFIX2, 0, 0, TOFF(def) },
 	{ "proto", V_PROTO, 0, 0, TOFF(proto) },
 	{ "port", V_COUNT, 0, 65535, TOFF(port) },
 	{ "metric", V_METRIC, 0, 0, TOFF(metric) },
@@ -324,14 +325,19 @@ static int store_oid(struct parser *ps, const struct key_def *k, const char *v)
 
 /* "any", or an address with an optional prefix length: which rows a
  * threshold watches (by their first address). */
-static int store_prefix(struct parser *ps, const struct key_def *k, struct thresh_def *d,
+static int store_prefix(struct parser *ps, const struct key_def *k, struct thresh_def *t,
 			const char *v)
 {
-	char a[INET6_ADDRSTRLEN + 8], *slash;
+	char a[INET6_ADDRSTRLEN + 8], *slash, *end = NULL;
 	unsigned long plen;
+	/* match: the first address; match2: the second */
+	int second = k->type == V_PREFIX2;
+	union ct_addr *addr = second ? &t->addr2 : &t->addr;
+	uint8_t *family = second ? &t->family2 : &t->family, *plenp = second ? &t->plen2 : &t->plen;
+	uint8_t fam;
 
 	if (strcmp(v, "any") == 0) {
-		d->family = 0;
+		*family = 0;
 		return 0;
 	}
 	if (strlen(v) >= sizeof(a))
@@ -340,20 +346,20 @@ static int store_prefix(struct parser *ps, const struct key_def *k, struct thres
 	slash = strchr(a, '/');
 	if (slash)
 		*slash++ = '\0';
-	memset(&d->addr, 0, sizeof(d->addr));
-	if (inet_pton(AF_INET, a, &d->addr) == 1)
-		d->family = 1;
-	else if (inet_pton(AF_INET6, a, &d->addr) == 1)
-		d->family = 2;
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, a, addr) == 1)
+		fam = 1;
+	else if (inet_pton(AF_INET6, a, addr) == 1)
+		fam = 2;
 	else
 		return fail(ps, "%s: '%s' is not 'any' or ADDRESS[/LENGTH]", k->name, v);
-	unsigned max = d->family == 1 ? 32 : 128;
-	char *end = NULL;
+	unsigned max = fam == 1 ? 32 : 128;
 
 	plen = slash ? strtoul(slash, &end, 10) : max;
 	if (slash && (!*slash || *end || plen > max))
 		return fail(ps, "%s: prefix length in '%s' must be 0-%u", k->name, v, max);
-	d->plen = (uint8_t)plen;
+	*family = fam;
+	*plenp = (uint8_t)plen;
 	return 0;
 }
 
@@ -445,6 +451,7 @@ static int store_value(struct parser *ps, const struct key_def *k, void *base, c
 		memcpy(dst, v, strlen(v) + 1);
 		return 0;
 	case V_PREFIX:
+	case V_PREFIX2:
 		return store_prefix(ps, k, (struct thresh_def *)(void *)dst, v);
 	case V_PROTO:
 	case V_METRIC:
@@ -681,6 +688,9 @@ static int resolve_thresholds(struct parser *ps)
 		if (t->def.family && !p->spec.has_addr)
 			return fail(ps, "[threshold %s]: match needs addresses, profile '%s' has none",
 				    t->def.name, t->profile);
+		if (t->def.family2 && !has[AGG_DST])
+			return fail(ps, "[threshold %s]: match2 needs a profile keyed by dst",
+				    t->def.name);
 		if (t->def.proto >= 0 && !has[AGG_PROTO])
 			return fail(ps, "[threshold %s]: proto needs a profile keyed by proto",
 				    t->def.name);

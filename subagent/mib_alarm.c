@@ -24,7 +24,7 @@
 enum {
 	T_NAME = 2, T_PROFILE, T_MATCH, T_METRIC, T_DIRECTION, T_WINDOW, T_RISING, T_FALLING,
 	T_NOTIFY_LIMIT, T_ROW_LIMIT, T_WATCHED, T_OVER, T_RISING_EVENTS, T_FALLING_EVENTS,
-	T_SUPPRESSED, T_REFUSED, T_PROTO, T_PORT, T_STORAGE, T_STATUS,
+	T_SUPPRESSED, T_REFUSED, T_PROTO, T_PORT, T_STORAGE, T_STATUS, T_MATCH2,
 };
 /* RowStatus values (RFC 2579): net-snmp's RS_ACTIVE ... RS_DESTROY */
 #define PROFILE_UNSET ((size_t)-1)
@@ -62,12 +62,13 @@ static int ge_threshold(const struct mib_table *t, const oid *prefix, unsigned l
 
 static const struct mib_tree tree_threshold = { 1, ge_threshold };
 
-static void match_text(const struct thresh_def *t, char *buf, size_t len)
+static void match_text(uint8_t family, const union ct_addr *addr, uint8_t plen, char *buf,
+		       size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "";
 
-	if (t->family && inet_ntop(t->family == 2 ? AF_INET6 : AF_INET, &t->addr, a, sizeof(a)))
-		snprintf(buf, len, "%s/%u", a, t->plen);
+	if (family && inet_ntop(family == 2 ? AF_INET6 : AF_INET, addr, a, sizeof(a)))
+		snprintf(buf, len, "%s/%u", a, plen);
 	else
 		snprintf(buf, len, "any");
 }
@@ -97,7 +98,11 @@ static int threshold_value(const struct mib_table *t, const struct mib_row *row,
 		mib_set_unsigned(vb, def->profile + 1);
 		break;
 	case T_MATCH:
-		match_text(def, text, sizeof(text));
+		match_text(def->family, &def->addr, def->plen, text, sizeof(text));
+		mib_set_string(vb, text);
+		break;
+	case T_MATCH2:
+		match_text(def->family2, &def->addr2, def->plen2, text, sizeof(text));
 		mib_set_string(vb, text);
 		break;
 	case T_METRIC: mib_set_integer(vb, def->metric + 1); break;
@@ -135,7 +140,7 @@ static int set_target(const struct mib_table *t, const netsnmp_variable_list *vb
 	size_t n = t->oidlen;
 
 	if (vb->name_length != n + 3 || snmp_oid_compare(vb->name, n, t->oid, n) != 0 ||
-	    vb->name[n] != 1 || vb->name[n + 1] < T_NAME || vb->name[n + 1] > T_STATUS)
+	    vb->name[n] != 1 || vb->name[n + 1] < T_NAME || vb->name[n + 1] > T_MATCH2)
 		return SNMP_ERR_NOCREATION;
 	*col = (unsigned)vb->name[n + 1];
 	if (*col >= T_WATCHED && *col <= T_REFUSED)
@@ -156,36 +161,37 @@ static int valid_name(const u_char *p, size_t len)
 	return 1;
 }
 
-/* "any" or ADDRESS[/LENGTH] into t; 0 or -1. */
-static int parse_match(const u_char *p, size_t len, struct thresh_def *t)
+/* "any" or ADDRESS[/LENGTH]; 0 or -1. */
+static int parse_match(const u_char *p, size_t len, uint8_t *family, union ct_addr *addr,
+		       uint8_t *plenp)
 {
 	char text[96], *slash, *end = NULL;
 	unsigned long plen;
+	uint8_t fam;
 
 	if (len >= sizeof(text))
 		return -1;
 	memcpy(text, p, len);
 	text[len] = '\0';
+	memset(addr, 0, sizeof(*addr));
 	if (strcmp(text, "any") == 0) {
-		t->family = 0;
-		t->plen = 0;
-		memset(&t->addr, 0, sizeof(t->addr));
+		*family = *plenp = 0;
 		return 0;
 	}
 	slash = strchr(text, '/');
 	if (slash)
 		*slash++ = '\0';
-	memset(&t->addr, 0, sizeof(t->addr));
-	if (inet_pton(AF_INET, text, &t->addr) == 1)
-		t->family = 1;
-	else if (inet_pton(AF_INET6, text, &t->addr) == 1)
-		t->family = 2;
+	if (inet_pton(AF_INET, text, addr) == 1)
+		fam = 1;
+	else if (inet_pton(AF_INET6, text, addr) == 1)
+		fam = 2;
 	else
 		return -1;
-	plen = slash ? strtoul(slash, &end, 10) : (t->family == 1 ? 32 : 128);
-	if (slash && (!*slash || *end || plen > (t->family == 1 ? 32u : 128u)))
+	plen = slash ? strtoul(slash, &end, 10) : (fam == 1 ? 32 : 128);
+	if (slash && (!*slash || *end || plen > (fam == 1 ? 32u : 128u)))
 		return -1;
-	t->plen = (uint8_t)plen;
+	*family = fam;
+	*plenp = (uint8_t)plen;
 	return 0;
 }
 
@@ -204,12 +210,12 @@ static int uint_in(const netsnmp_variable_list *vb, unsigned long lo, unsigned l
 /* RESERVE1: the type, length and range of one value. */
 static int check_value(unsigned col, const netsnmp_variable_list *vb)
 {
-	static const u_char type_of[T_STATUS + 1] = {
+	static const u_char type_of[T_MATCH2 + 1] = {
 		[T_NAME] = ASN_OCTET_STR, [T_PROFILE] = ASN_UNSIGNED, [T_MATCH] = ASN_OCTET_STR,
 		[T_METRIC] = ASN_INTEGER, [T_DIRECTION] = ASN_INTEGER, [T_WINDOW] = ASN_UNSIGNED,
 		[T_RISING] = ASN_UNSIGNED, [T_FALLING] = ASN_UNSIGNED, [T_NOTIFY_LIMIT] = ASN_UNSIGNED,
 		[T_ROW_LIMIT] = ASN_UNSIGNED, [T_PROTO] = ASN_INTEGER, [T_PORT] = ASN_INTEGER,
-		[T_STORAGE] = ASN_INTEGER, [T_STATUS] = ASN_INTEGER,
+		[T_STORAGE] = ASN_INTEGER, [T_STATUS] = ASN_INTEGER, [T_MATCH2] = ASN_OCTET_STR,
 	};
 	struct thresh_def scratch;
 
@@ -218,7 +224,9 @@ static int check_value(unsigned col, const netsnmp_variable_list *vb)
 	switch (col) {
 	case T_NAME: return valid_name(vb->val.string, vb->val_len) ? 0 : SNMP_ERR_WRONGVALUE;
 	case T_MATCH:
-		return parse_match(vb->val.string, vb->val_len, &scratch) == 0 ? 0 : SNMP_ERR_WRONGVALUE;
+	case T_MATCH2:
+		return parse_match(vb->val.string, vb->val_len, &scratch.family, &scratch.addr,
+				   &scratch.plen) == 0 ? 0 : SNMP_ERR_WRONGVALUE;
 	case T_PROFILE: return uint_in(vb, 1, 4096) ? 0 : SNMP_ERR_WRONGVALUE;
 	case T_METRIC:
 	case T_DIRECTION: return int_in(vb, 1, 3) ? 0 : SNMP_ERR_WRONGVALUE;
@@ -245,7 +253,10 @@ static void apply_value(unsigned col, const netsnmp_variable_list *vb, struct th
 		memcpy(t->name, vb->val.string, vb->val_len);
 		t->name[vb->val_len] = '\0';
 		break;
-	case T_MATCH: parse_match(vb->val.string, vb->val_len, t); break;
+	case T_MATCH: parse_match(vb->val.string, vb->val_len, &t->family, &t->addr, &t->plen); break;
+	case T_MATCH2:
+		parse_match(vb->val.string, vb->val_len, &t->family2, &t->addr2, &t->plen2);
+		break;
 	case T_PROFILE: t->profile = *vb->val.integer - 1; break;
 	case T_METRIC: t->metric = (uint8_t)(*vb->val.integer - 1); break;
 	case T_DIRECTION: t->dir = (uint8_t)*vb->val.integer; break;
@@ -290,8 +301,8 @@ static int fits_profile(const struct ctflowd *d, const struct thresh_def *t)
 	p = agg_set_profile(d->agg, t->profile);
 	for (size_t f = 0; f < p->spec.nfields; f++)
 		has[p->spec.f[f].field] = 1;
-	return (!t->family || p->spec.has_addr) && (t->proto < 0 || has[AGG_PROTO]) &&
-	       (t->port < 0 || has[AGG_PORT]);
+	return (!t->family || p->spec.has_addr) && (!t->family2 || has[AGG_DST]) &&
+	       (t->proto < 0 || has[AGG_PROTO]) && (t->port < 0 || has[AGG_PORT]);
 }
 
 static struct thresh_edit *edit_for(struct mib_thresh_set *x, uint32_t index)
@@ -474,7 +485,7 @@ void mib_threshold_init(struct mib_table *t, struct mib_thresh_set *x, struct ct
 	t->name = "ctflowThresholdTable";
 	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
 	t->min_col = T_NAME;
-	t->max_col = T_STATUS;
+	t->max_col = T_MATCH2;
 	t->ctx = d;
 	t->tree = &tree_threshold;
 	t->value = threshold_value;

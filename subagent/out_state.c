@@ -25,6 +25,8 @@ static void put_threshold(FILE *f, const struct thresh_def *t, uint32_t index, i
 		fprintf(f, "match = %s/%u\n", a, t->plen);
 	else
 		fprintf(f, "match = any\n");
+	if (t->family2 && inet_ntop(t->family2 == 2 ? AF_INET6 : AF_INET, &t->addr2, a, sizeof(a)))
+		fprintf(f, "match2 = %s/%u\n", a, t->plen2);
 	if (t->proto >= 0)
 		fprintf(f, "proto = %d\n", t->proto);
 	if (t->port >= 0)

@@ -151,7 +151,7 @@ def edge_cases(root, walk):
               coll + (4, 0, 0), coll + (26,), coll + (26, 0), coll + (999, 0), coll + (2**32 - 1,)]
     agg_rows = sorted(o for o in walk if under(o, root + (1, 3, 1, 12)))
     sample = agg_rows[0][len(root) + 4:] if agg_rows else (1, 1, 4, 10, 0, 0, 1, 32)
-    for tab, first, last in ((2, 2, 10), (3, 12, 21), (4, 2, 14), (5, 2, 21), (6, 1, 5)):
+    for tab, first, last in ((2, 2, 10), (3, 12, 21), (4, 2, 14), (5, 2, 22), (6, 1, 5)):
         t = root + (1, tab)
         e = t + (1,)
         cases += [t, t + (0,), t + (2,), e, e + (0,), e + (1,), e + (first - 1,), e + (first,),

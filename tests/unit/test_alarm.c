@@ -198,6 +198,33 @@ static void rows_are_independent_and_filtered(void)
 	thresh_set_free(ts);
 }
 
+static void one_pair_by_both_addresses(void)
+{
+	struct agg_keyspec ks = spec_of("src, dst");
+	struct agg_key a = key_of(&ks, "10.0.0.1", 80), b = key_of(&ks, "10.0.0.2", 80);
+	struct thresh_def d = def_bytes(100, 50, 1);
+	struct alarm_event ev[8];
+
+	/* key_of's flows all go to 192.0.2.1: that destination, from 10.0.0.1 only */
+	d.family = d.family2 = 1;
+	d.plen = d.plen2 = 32;
+	inet_pton(AF_INET, "10.0.0.1", &d.addr);
+	inet_pton(AF_INET, "192.0.2.1", &d.addr2);
+	struct thresh_set *ts = thresh_set_new(&d, 1);
+
+	send_bytes(ts, &ks, &b, 1000, 100);
+	send_bytes(ts, &ks, &a, 1000, 100);
+	CHECK_EQ_U(events(ts, ev, 8), 1);
+	CHECK(agg_key_cmp(&ev[0].key, &a) == 0);
+	thresh_set_free(ts);
+	/* another destination: nothing */
+	inet_pton(AF_INET, "192.0.2.9", &d.addr2);
+	ts = thresh_set_new(&d, 1);
+	send_bytes(ts, &ks, &a, 1000, 100);
+	CHECK_EQ_U(events(ts, ev, 8), 0);
+	thresh_set_free(ts);
+}
+
 static void notifications_are_rate_limited(void)
 {
 	struct agg_keyspec ks = spec_of("host");
@@ -310,6 +337,7 @@ int main(void)
 	RUN(one_rising_then_one_falling);
 	RUN(between_the_values_nothing_happens);
 	RUN(rows_are_independent_and_filtered);
+	RUN(one_pair_by_both_addresses);
 	RUN(notifications_are_rate_limited);
 	RUN(watched_rows_are_bounded);
 	RUN(health_notifies_loss_acct_and_eviction_sparingly);

@@ -190,6 +190,12 @@ static void errors_name_file_line_and_reason(void)
 		{ "[threshold t]\nwindow = 2h\n", "t.conf:2: window: 2h is out of range" },
 		{ "[threshold t]\nprofile = host\nrising = 5\n[threshold t]\n", "t.conf:4: threshold 't' is defined twice" },
 		{ "[threshold t]\nrows = 0\n", "t.conf:2: rows: 0 is out of range" },
+		{ "[threshold t]\nprofile = host\nrising = 5\nmatch2 = 10.0.0.1\n",
+		  "t.conf:1: [threshold t]: match2 needs a profile keyed by dst" },
+		{ "[threshold t]\nmatch2 = 1.2.3.4/99\n", "t.conf:2: match2: prefix length in '1.2.3.4/99' must be 0-32" },
+		{ "[threshold t]\nstatus = on\n", "t.conf:2: status: 'on' is not active or notInService" },
+		{ "[threshold a]\nprofile = host\nrising = 5\nindex = 3\n[threshold b]\nprofile = host\nrising = 5\nindex = 3\n",
+		  "t.conf:5: [threshold b]: index 3 is [threshold a]'s" },
 	};
 	struct conf c;
 	char err[512];
@@ -286,6 +292,14 @@ static void thresholds_parse(void)
 	CHECK_EQ_U(b->window_s, 60);
 	CHECK_EQ_U(b->falling, 90); /* 9/10 of rising unless set */
 	CHECK_EQ_U(b->notify_per_min, 10);
+	/* both addresses of a pair, an explicit index, kept inactive */
+	CHECK(parse(&c, "[threshold p]\nprofile = pair\nrising = 1\nmatch = 10.0.0.1\n"
+		  "match2 = 2001:db8::/32\nindex = 40\nstatus = notInService\n", err, sizeof(err)) == 0);
+	CHECK(c.thresholds[0].family == 1 && c.thresholds[0].plen == 32);
+	CHECK(c.thresholds[0].family2 == 2 && c.thresholds[0].plen2 == 32);
+	CHECK_EQ_U(c.thresholds[0].index, 40);
+	CHECK_EQ_U(c.thresholds[0].inactive, 1);
+	CHECK_EQ_U(c.thresholds[0].storage, THRESH_READONLY);
 	/* the default profiles, when none is named */
 	CHECK(parse(&c, "[threshold t]\nprofile = pair\nrising = 1\n", err, sizeof(err)) == 0);
 	CHECK_EQ_U(c.thresholds[0].profile, 2);
