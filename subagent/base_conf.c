@@ -652,7 +652,7 @@ static int begin_threshold(struct parser *ps, const char *name)
 	t->proto = t->port = t->falling = UINT64_MAX;
 	t->metric = THRESH_BYTES;
 	t->dir = THRESH_BOTH;
-	t->window_ms = 60000;
+	t->window_ms = 0; /* set: twice dump_interval, at least 60 s */
 	t->notify = 10;
 	t->rows = 1000;
 	t->line = ps->line;
@@ -697,6 +697,18 @@ static int resolve_thresholds(struct parser *ps)
 		if (t->def.port >= 0 && !has[AGG_PORT])
 			return fail(ps, "[threshold %s]: port needs a profile keyed by port",
 				    t->def.name);
+		/* A live flow's bytes arrive once per dump: a shorter window would
+		 * see the rate drop to 0 between dumps and flap. */
+		uint32_t dump_s = ps->c->dump_interval_ms / 1000;
+
+		if (!t->def.window_s)
+			t->def.window_s = dump_s * 2 > 60 ? dump_s * 2 : 60;
+		if (t->def.window_s > THRESH_WINDOW_MAX)
+			t->def.window_s = THRESH_WINDOW_MAX;
+		if (t->def.window_s < 2 * dump_s)
+			return fail(ps, "[threshold %s]: window (%u s) must be at least twice "
+				    "dump_interval (%u s): long flows grow once per dump",
+				    t->def.name, t->def.window_s, dump_s);
 		if (!t->def.index)
 			t->def.index = (uint32_t)i + 1;
 		for (size_t j = 0; j < i; j++)

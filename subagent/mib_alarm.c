@@ -273,15 +273,17 @@ static void apply_value(unsigned col, const netsnmp_variable_list *vb, struct th
 }
 
 /* A row a manager creates starts as this. */
-static void defaults(struct thresh_def *t, uint32_t index)
+static void defaults(struct thresh_def *t, uint32_t index, uint32_t dump_ms)
 {
+	uint32_t window = 2 * (dump_ms / 1000);
+
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "snmp%u", index);
 	t->profile = PROFILE_UNSET;
 	t->proto = t->port = -1;
 	t->metric = THRESH_BYTES;
 	t->dir = THRESH_BOTH;
-	t->window_s = 60;
+	t->window_s = window > 60 ? (window > THRESH_WINDOW_MAX ? THRESH_WINDOW_MAX : window) : 60;
 	t->notify_per_min = 10;
 	t->max_rows = 1000;
 	t->storage = THRESH_VOLATILE;
@@ -297,6 +299,9 @@ static int fits_profile(const struct ctflowd *d, const struct thresh_def *t)
 	if (t->profile == PROFILE_UNSET)
 		return 1; /* notReady until it is set */
 	if (t->profile >= agg_set_count(d->agg) || t->falling > t->rising)
+		return 0;
+	/* as in ctflowd.conf: long flows grow once per dump */
+	if (t->window_s < 2 * (d->conf.dump_interval_ms / 1000))
 		return 0;
 	p = agg_set_profile(d->agg, t->profile);
 	for (size_t f = 0; f < p->spec.nfields; f++)
@@ -324,7 +329,7 @@ static struct thresh_edit *edit_for(struct mib_thresh_set *x, uint32_t index)
 		e->before = *thresh_get(ts, pos);
 		e->before_active = thresh_active_at(ts, pos);
 	} else {
-		defaults(&e->before, index);
+		defaults(&e->before, index, x->d->conf.dump_interval_ms);
 	}
 	e->after = e->before;
 	e->exists = e->existed;

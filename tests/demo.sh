@@ -8,7 +8,8 @@
 # tables once every flow has ended, and what an NMS sees: the same tables
 # through a private snmpd, with the net-snmp tools, and what a flow collector
 # receives: the same flows exported as IPFIX to a local nfcapd, read back with
-# nfdump.  Everything it creates is removed at the end.
+# nfdump; and the traps a threshold on uploads sends to a local snmptrapd.
+# Everything it creates is removed at the end.
 TEST_NAME=demo
 . "$(dirname "$0")/lib/netns.sh"
 cd "$TOP" && make -s all tools || exit 1
@@ -16,9 +17,16 @@ show() { python3 "$TOP/tests/lib/show.py" "$@"; }
 if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
 say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 
-say "Setting up client, NAT router and server namespaces, a private snmpd and nfcapd"
+say "Setting up client, NAT router and server namespaces, a private snmpd, snmptrapd and nfcapd"
 topo_up
-snmpd_start || exit 1
+TRAP_PORT=$((20000 + ($$ + 3) % 20000))
+echo "disableAuthorization yes" >"$T/snmptrapd.conf"
+SNMP_PERSISTENT_DIR=$T/trapd-persist /usr/sbin/snmptrapd -f -Lf "$T/traps.log" -C \
+	-c "$T/snmptrapd.conf" -n -M "$MIBDIRS" -m CTFLOW-MIB \
+	-F "TRAP %V|%v\n" udp:127.0.0.1:$TRAP_PORT \
+	>/dev/null 2>&1 &
+PIDS+=($!)
+snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public" || exit 1
 # nfcapd listens on the router's loopback; the export itself is not tracked.
 notrack_lo "$NS_R"
 NF_PORT=$((30000 + $$ % 20000))
@@ -39,6 +47,14 @@ key = src, dst
 [profile wan]
 key = host
 addresses = translated
+[threshold uploads]
+profile = host
+match = 10.201.1.0/24
+metric = bytes
+direction = sent
+window = 4s
+rising = 200k
+falling = 50k
 [collector nfcapd]
 address = 127.0.0.1
 port = $NF_PORT
@@ -127,4 +143,8 @@ nfdump -r "$T/flows" -q -N -o "fmt:%te %pr %sap -> %dap %pkt %byt %xsap %xdap" \
 say "Every flow, its slices summed: nfdump -r FLOWDIR -N -A proto,srcip,srcport,dstip,dstport"
 nfdump -r "$T/flows" -N -A proto,srcip,srcport,dstip,dstport -O bytes \
 	-o "fmt:%pr %sap -> %dap %pkt %byt %opkt %obyt" | head -n 25
+say "The traps snmptrapd received: a threshold on uploads (host 10.201.1.x sending over 200 kB/s for 2 s)"
+echo "One rising trap when the paced upload crossed it, one falling trap when it stopped."
+for i in $(seq 1 50); do grep -q ctflowThresholdFallingAlarm "$T/traps.log" 2>/dev/null && break; sleep 0.2; done
+grep "^TRAP.*CTFLOW-MIB" "$T/traps.log" 2>/dev/null | sed -e 's/^TRAP //' -e 's/|/\n    /g' -e 's/^/  /'
 echo

@@ -89,6 +89,8 @@ expect_error "falling above rising" inconsistentValue $T5.21.11 i 4 $T5.3.11 u 1
 expect_error "an unknown profile" inconsistentValue $T5.21.11 i 4 $T5.3.11 u 99 $T5.8.11 u 10
 expect_error "a port on a profile without ports" inconsistentValue $T5.21.11 i 4 $T5.3.11 u 1 \
 	$T5.8.11 u 10 $T5.19.11 i 80
+expect_error "a window shorter than two dumps" inconsistentValue $T5.21.11 i 4 $T5.3.11 u 1 \
+	$T5.8.11 u 10 $T5.7.11 u 1
 expect_error "createAndGo on an existing row" inconsistentValue $T5.21.7 i 4
 expect_error "active on a row that does not exist" inconsistentValue $T5.21.12 i 1
 expect_error "a column of a row that does not exist" inconsistentName $T5.8.12 u 10

@@ -49,8 +49,8 @@ notify_limit = 0
 [threshold flap]
 profile = host
 match = 10.202.128.0/17
-metric = flows
-window = 1s
+metric = bytes
+window = 2s
 rising = 1
 falling = 0
 notify_limit = 2

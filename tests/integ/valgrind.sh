@@ -30,7 +30,7 @@ key = src/24/64, dst
 rows = 4
 [threshold busy]
 profile = host
-window = 1s
+window = 2s
 rising = 1
 falling = 0
 notify_limit = 5

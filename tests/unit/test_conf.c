@@ -194,6 +194,8 @@ static void errors_name_file_line_and_reason(void)
 		  "t.conf:1: [threshold t]: match2 needs a profile keyed by dst" },
 		{ "[threshold t]\nmatch2 = 1.2.3.4/99\n", "t.conf:2: match2: prefix length in '1.2.3.4/99' must be 0-32" },
 		{ "[threshold t]\nstatus = on\n", "t.conf:2: status: 'on' is not active or notInService" },
+		{ "dump_interval = 30s\n[threshold t]\nprofile = host\nrising = 5\nwindow = 40s\n",
+		  "t.conf:2: [threshold t]: window (40 s) must be at least twice dump_interval (30 s)" },
 		{ "[threshold a]\nprofile = host\nrising = 5\nindex = 3\n[threshold b]\nprofile = host\nrising = 5\nindex = 3\n",
 		  "t.conf:5: [threshold b]: index 3 is [threshold a]'s" },
 	};
@@ -245,6 +247,7 @@ static void thresholds_parse(void)
 	struct conf c;
 	char err[512] = "";
 	static const char text[] =
+		"dump_interval = 10s\n"
 		"[profile hosts]\n"
 		"key = host\n"
 		"[profile svc]\n"
@@ -300,6 +303,10 @@ static void thresholds_parse(void)
 	CHECK_EQ_U(c.thresholds[0].index, 40);
 	CHECK_EQ_U(c.thresholds[0].inactive, 1);
 	CHECK_EQ_U(c.thresholds[0].storage, THRESH_READONLY);
+	/* the default window: twice dump_interval, at least a minute */
+	CHECK(parse(&c, "dump_interval = 5m\n[threshold t]\nprofile = host\nrising = 1\n", err,
+		    sizeof(err)) == 0);
+	CHECK_EQ_U(c.thresholds[0].window_s, 600);
 	/* the default profiles, when none is named */
 	CHECK(parse(&c, "[threshold t]\nprofile = pair\nrising = 1\n", err, sizeof(err)) == 0);
 	CHECK_EQ_U(c.thresholds[0].profile, 2);
