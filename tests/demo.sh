@@ -143,7 +143,7 @@ nfdump -r "$T/flows" -q -N -o "fmt:%te %pr %sap -> %dap %pkt %byt %xsap %xdap" \
 say "Every flow, its slices summed: nfdump -r FLOWDIR -N -A proto,srcip,srcport,dstip,dstport"
 nfdump -r "$T/flows" -N -A proto,srcip,srcport,dstip,dstport -O bytes \
 	-o "fmt:%pr %sap -> %dap %pkt %byt %opkt %obyt" | head -n 25
-say "The traps snmptrapd received: a threshold on uploads (host 10.201.1.x sending over 200 kB/s for 2 s)"
+say "The traps snmptrapd received: a threshold on uploads (host 10.201.1.x sending over 200 kB/s over 4 s)"
 echo "One rising trap when the paced upload crossed it, one falling trap when it stopped."
 for i in $(seq 1 50); do grep -q ctflowThresholdFallingAlarm "$T/traps.log" 2>/dev/null && break; sleep 0.2; done
 grep "^TRAP.*CTFLOW-MIB" "$T/traps.log" 2>/dev/null | sed -e 's/^TRAP //' -e 's/|/\n    /g' -e 's/^/  /'
