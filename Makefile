@@ -39,7 +39,45 @@ else
 DAEMON = $(BUILD)/ctflowd
 endif
 
-.PHONY: all check demo bench tools unit-bin clean deps fuzz-bin
+.PHONY: all check demo bench tools unit-bin clean deps fuzz-bin install uninstall
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the daemon and the kernel
+# checker, the MIB where net-snmp looks, the configuration reference (never
+# over an existing one), the kernel-side setup, the systemd unit, man pages.
+PREFIX ?= /usr/local
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+MIBDIR ?= /usr/share/snmp/mibs
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+INSTALLED = $(SBINDIR)/ctflowd $(SBINDIR)/ctflowd-check $(MIBDIR)/CTFLOW-MIB \
+	$(SYSCONFDIR)/modules-load.d/ctflowd.conf $(SYSCONFDIR)/modprobe.d/ctflowd.conf \
+	$(SYSCONFDIR)/sysctl.d/60-ctflowd.conf $(SYSCONFDIR)/nftables.d/ctflowd.nft \
+	$(UNITDIR)/ctflowd.service $(MANDIR)/man8/ctflowd.8 $(MANDIR)/man5/ctflowd.conf.5
+
+install: subagent/ctflowd
+	install -D -m 755 subagent/ctflowd $(DESTDIR)$(SBINDIR)/ctflowd
+	install -D -m 755 kmod/ctflowd-check $(DESTDIR)$(SBINDIR)/ctflowd-check
+	install -D -m 644 mibs/CTFLOW-MIB $(DESTDIR)$(MIBDIR)/CTFLOW-MIB
+	install -D -m 644 kmod/ctflowd-modules.conf $(DESTDIR)$(SYSCONFDIR)/modules-load.d/ctflowd.conf
+	install -D -m 644 kmod/ctflowd-modprobe.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/ctflowd.conf
+	install -D -m 644 kmod/ctflowd-sysctl.conf $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-ctflowd.conf
+	install -D -m 644 kmod/ctflowd.nft $(DESTDIR)$(SYSCONFDIR)/nftables.d/ctflowd.nft
+	sed 's|@SBINDIR@|$(SBINDIR)|g' conf/ctflowd.service >conf/.ctflowd.service.out
+	install -D -m 644 conf/.ctflowd.service.out $(DESTDIR)$(UNITDIR)/ctflowd.service
+	rm -f conf/.ctflowd.service.out
+	install -D -m 644 conf/man/ctflowd.8 $(DESTDIR)$(MANDIR)/man8/ctflowd.8
+	install -D -m 644 conf/man/ctflowd.conf.5 $(DESTDIR)$(MANDIR)/man5/ctflowd.conf.5
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf ] || \
+		install -D -m 644 conf/ctflowd.conf $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf
+	install -D -m 644 conf/snmpd.conf.example $(DESTDIR)$(SYSCONFDIR)/ctflowd/snmpd.conf.example
+
+# Removes what install put there, and the configuration only if unchanged.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) $(DESTDIR)$(SYSCONFDIR)/ctflowd/snmpd.conf.example
+	cmp -s conf/ctflowd.conf $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf && \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf || true
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/ctflowd 2>/dev/null
 all: $(DAEMON)
 
 $(DAEMON): $(CORE_OBJS) $(SNMP_OBJS) $(BUILD)/main.o

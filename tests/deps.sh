@@ -10,6 +10,7 @@ PKGS=(
 	iproute2 nftables conntrack iputils-ping     # namespaces and real conntrack
 	python3 procps coreutils                     # test scripts
 	tshark libfixbuf-tools socat nfdump pmacct   # IPFIX collectors and decoders
+	man-db groff-base systemd util-linux passwd  # install: man pages, unit, setpriv, users
 )
 missing=()
 for p in "${PKGS[@]}"; do
