@@ -11,6 +11,7 @@ PKGS=(
 	python3 procps coreutils                     # test scripts
 	tshark libfixbuf-tools socat nfdump pmacct   # IPFIX collectors and decoders
 	man-db groff-base systemd util-linux passwd  # install: man pages, unit, setpriv, users
+	monitoring-plugins-standard                  # Nagios: the real check_snmp
 )
 missing=()
 for p in "${PKGS[@]}"; do
