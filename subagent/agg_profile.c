@@ -43,6 +43,22 @@ struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n)
 	return set;
 }
 
+int agg_set_adopt(struct agg_set *set, size_t i, struct agg_set *old, size_t j)
+{
+	struct agg_profile *p = &set->p[i], *q = &old->p[j], tmp;
+	struct agg_table_stats a, b;
+
+	agg_table_get_stats(p->tab, &a);
+	agg_table_get_stats(q->tab, &b);
+	if (strcmp(p->name, q->name) != 0 || memcmp(&p->spec, &q->spec, sizeof(p->spec)) != 0 ||
+	    p->top_size != q->top_size || a.limit != b.limit)
+		return 0;
+	tmp = *p;
+	*p = *q;
+	*q = tmp;
+	return 1;
+}
+
 void agg_set_free(struct agg_set *set)
 {
 	if (!set)

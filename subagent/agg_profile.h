@@ -50,6 +50,12 @@ typedef void agg_observer(void *arg, size_t profile, const struct agg_keyspec *s
 
 struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n);
 void agg_set_observe(struct agg_set *set, agg_observer *fn, void *arg);
+/*
+ * Reload: when profile j of old has the same definition as profile i of
+ * set (name, key, row limit, top size), move its rows, counters and ranking
+ * into set and return 1; the fresh table goes to old, freed with it.
+ */
+int agg_set_adopt(struct agg_set *set, size_t i, struct agg_set *old, size_t j);
 void agg_set_free(struct agg_set *set);
 
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);

@@ -706,20 +706,22 @@ void ipfix_exporter_abandon(struct ipfix_exporter *x)
 
 size_t ipfix_exporter_sessions(const struct ipfix_exporter *x)
 {
-	return x->n;
+	return x ? x->n : 0;
 }
 
 const struct ipfix_collector_cfg *ipfix_exporter_collector(const struct ipfix_exporter *x,
 							   size_t i)
 {
-	return i < x->n ? &x->s[i].cfg : NULL;
+	return x && i < x->n ? &x->s[i].cfg : NULL;
 }
 
 void ipfix_exporter_stats(const struct ipfix_exporter *x, size_t i,
 			  struct ipfix_session_stats *out)
 {
-	if (i >= x->n)
+	if (!x || i >= x->n) {
+		memset(out, 0, sizeof(*out));
 		return;
+	}
 	const struct session *s = &x->s[i];
 
 	*out = s->st;
@@ -746,7 +748,7 @@ void ipfix_exporter_session_info(const struct ipfix_exporter *x, size_t i,
 				 struct ipfix_session_info *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (i >= x->n)
+	if (!x || i >= x->n)
 		return;
 	out->family = x->s[i].sa.ss_family;
 	addr_port(&x->s[i].sa, out->remote, &out->remote_port);
@@ -758,7 +760,7 @@ int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t t
 {
 	const struct ipfix_template *t;
 
-	if (i >= x->n)
+	if (!x || i >= x->n)
 		return 0;
 	/* positions are in ascending template id: data templates, then options */
 	for (size_t p = 0; (t = template_at(x, &x->s[i], p)) != NULL; p++) {
@@ -774,5 +776,8 @@ int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t t
 
 void ipfix_exporter_metering(const struct ipfix_exporter *x, struct ipfix_metering *out)
 {
-	*out = x->meter;
+	if (x)
+		*out = x->meter;
+	else
+		memset(out, 0, sizeof(*out));
 }

@@ -320,6 +320,167 @@ static void write_tables(struct ctflowd *d)
 		log_warn("writing %s", d->conf.dump_file);
 }
 
+/* ---- reload (SIGHUP) ---- */
+
+/* Profiles: a new set, with the rows and counters of every profile whose
+ * definition did not change. */
+static struct agg_set *reload_profiles(struct ctflowd *d, const struct conf *nc, size_t *kept)
+{
+	struct agg_set *set = agg_set_new(nc->profiles, nc->nprofiles);
+
+	*kept = 0;
+	if (!set)
+		return NULL;
+	for (size_t i = 0; i < nc->nprofiles; i++)
+		for (size_t j = 0; j < agg_set_count(d->agg); j++)
+			if (agg_set_adopt(set, i, d->agg, j)) {
+				(*kept)++;
+				break;
+			}
+	return set;
+}
+
+/* The position in `set` of the profile called name, or (size_t)-1. */
+static size_t profile_named(struct agg_set *set, const char *name)
+{
+	for (size_t i = 0; i < agg_set_count(set); i++)
+		if (strcmp(agg_set_profile(set, i)->name, name) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+/*
+ * Thresholds: the configuration's are replaced by the new file's (an
+ * unchanged one keeps its rows and alarms); those created over SNMP stay,
+ * following their profile by name, and go if it went.
+ */
+static int reload_thresholds(struct ctflowd *d, const struct conf *nc, struct agg_set *set)
+{
+	if (!d->thresh && nc->nthresholds) {
+		d->thresh = thresh_set_new(NULL, 0);
+		if (!d->thresh)
+			return -1;
+	}
+	for (size_t i = thresh_count(d->thresh); i-- > 0;) {
+		struct thresh_def t = *thresh_get(d->thresh, i);
+		uint32_t index = thresh_index_at(d->thresh, i);
+		int active = thresh_active_at(d->thresh, i);
+		size_t p = t.profile < agg_set_count(d->agg) ?
+			profile_named(set, agg_set_profile(d->agg, t.profile)->name) : t.profile;
+
+		if (t.storage == THRESH_READONLY || p == (size_t)-1) {
+			if (t.storage != THRESH_READONLY)
+				log_warnx("reload: threshold %s goes with its profile", t.name);
+			thresh_remove(d->thresh, index);
+		} else if (p != t.profile) {
+			t.profile = p;
+			if (thresh_put(d->thresh, index, &t, active) < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < nc->nthresholds; i++) {
+		const struct thresh_def *t = &nc->thresholds[i];
+		size_t at = thresh_pos(d->thresh, t->index);
+
+		if (thresh_index_at(d->thresh, at) == t->index &&
+		    thresh_get(d->thresh, at)->storage != THRESH_READONLY) {
+			log_warnx("reload: threshold %s: index %u is taken by one created over SNMP",
+				  t->name, t->index);
+			continue;
+		}
+		if (thresh_put(d->thresh, t->index, t, !t->inactive) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int ipfix_changed(const struct conf *a, const struct conf *b)
+{
+	return a->ncollectors != b->ncollectors || a->ipfix_domain != b->ipfix_domain ||
+	       a->ipfix_enterprise_ies != b->ipfix_enterprise_ies ||
+	       a->ipfix_stats_interval_ms != b->ipfix_stats_interval_ms ||
+	       memcmp(a->collectors, b->collectors, a->ncollectors * sizeof(a->collectors[0])) != 0;
+}
+
+/* What only a restart changes keeps its running value, and is named. */
+static void keep_restart_only(const struct conf *old, struct conf *nc)
+{
+	char changed[256] = "";
+#define KEEP(f)                                                                        \
+	do {                                                                           \
+		if (memcmp(&old->f, &nc->f, sizeof(old->f)) != 0) {                        \
+			snprintf(changed + strlen(changed), sizeof(changed) - strlen(changed), \
+				 " " #f);                                                  \
+			memcpy(&nc->f, &old->f, sizeof(old->f));                           \
+		}                                                                      \
+	} while (0)
+	KEEP(rcvbuf);
+	KEEP(rcvbuf_max);
+	KEEP(reliable_events);
+	KEEP(max_tracked_flows);
+	KEEP(snmp);
+	KEEP(agentx_socket);
+	KEEP(agentx_ping_ms);
+	KEEP(snmp_root);
+	KEEP(snmp_root_len);
+	KEEP(pid_file);
+	KEEP(state_file);
+#undef KEEP
+	if (changed[0])
+		log_warnx("reload: restart to apply:%s", changed);
+}
+
+static void reload(struct ctflowd *d)
+{
+	struct conf *nc = malloc(sizeof(*nc));
+	char err[1024];
+	size_t kept = 0;
+	struct agg_set *set;
+
+	if (!nc || !d->conf.path[0]) {
+		log_warnx("reload: %s", nc ? "started without a configuration file" : "no memory");
+		free(nc);
+		return;
+	}
+	conf_defaults(nc);
+	if (conf_load(nc, d->conf.path, err, sizeof(err)) < 0 ||
+	    (nc->state_file[0] && conf_load_state(nc, nc->state_file, err, sizeof(err)) < 0)) {
+		log_warnx("reload rejected, the running configuration stays: %s", err);
+		free(nc);
+		return;
+	}
+	keep_restart_only(&d->conf, nc);
+	set = reload_profiles(d, nc, &kept);
+	if (!set || reload_thresholds(d, nc, set) < 0) {
+		log_warnx("reload: out of memory; the running configuration stays");
+		agg_set_free(set);
+		free(nc);
+		return;
+	}
+	if (d->thresh)
+		agg_set_observe(set, on_row, d);
+	agg_set_free(d->agg);
+	d->agg = set;
+	int export = ipfix_changed(&d->conf, nc);
+
+	if (export) {
+		ipfix_exporter_free(d->ipfix);
+		d->ipfix = NULL;
+	}
+	d->conf = *nc;
+	free(nc);
+	if (export && setup_ipfix(d) < 0)
+		log_warnx("reload: IPFIX export is off");
+	log_set_level(d->conf.log_level);
+	loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms ? d->conf.dump_interval_ms : 0);
+	if (!d->conf.dump_interval_ms)
+		loop_timer_disarm(d->loop, d->t_dump);
+	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
+	log_info("reloaded %s: %zu profiles (%zu kept their rows), %zu thresholds, %zu collectors%s",
+		 d->conf.path, agg_set_count(d->agg), kept, thresh_count(d->thresh),
+		 d->conf.ncollectors, export ? " (export restarted)" : "");
+}
+
 static void on_signal(void *arg, short revents)
 {
 	struct ctflowd *d = arg;
@@ -332,7 +493,7 @@ static void on_signal(void *arg, short revents)
 			write_tables(d);
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: configuration reload is not supported yet; restart to apply");
+			reload(d);
 			break;
 		default:
 			log_info("signal %u: shutting down", si.ssi_signo);

@@ -71,6 +71,16 @@ snmpn snmpbulkwalk -Oe -Ot -t 10 "$SNMP_AGENT" .1.3.6.1.2.1.193 >"$T/ipfix-walk.
 n=$(grep -c '^\.1\.3\.6\.1\.2\.1\.193\.' "$T/ipfix-walk.txt")
 [ "$n" -gt 300 ] && pass "IPFIX-MIB walked under valgrind ($n objects)" ||
 	fail "IPFIX-MIB walk under valgrind: $n objects: $(tail -n 2 "$T/ipfix-walk.txt")"
+# a reload: one profile more, the threshold changed, the rest kept
+printf '[profile extra]\nkey = proto\n' >>"$T/c.conf"
+sed -i 's/^rising = 1$/rising = 2/' "$T/c.conf"
+kill -HUP "$CTF_PID"
+for i in $(seq 1 50); do grep -q "reloaded" "$T/ctflowd.log" && break; sleep 0.2; done
+grep -q "reloaded .*: 4 profiles (3 kept their rows), 1 thresholds" "$T/ctflowd.log" &&
+	pass "SIGHUP reload under valgrind: a profile added, three kept, the threshold changed" ||
+	fail "reload under valgrind: $(grep -i reload "$T/ctflowd.log" | tail -n 1)"
+udp_flows 200 >/dev/null
+sleep 1.5
 kill "$CTF_PID"
 wait "$CTF_PID"
 rc=$?
