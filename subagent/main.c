@@ -443,8 +443,8 @@ static void reload(struct ctflowd *d)
 		return;
 	}
 	conf_defaults(nc);
-	if (conf_load(nc, d->conf.path, err, sizeof(err)) < 0 ||
-	    (nc->state_file[0] && conf_load_state(nc, nc->state_file, err, sizeof(err)) < 0)) {
+	/* (not the state file: the thresholds it holds are live already) */
+	if (conf_load(nc, d->conf.path, err, sizeof(err)) < 0) {
 		log_warnx("reload rejected, the running configuration stays: %s", err);
 		free(nc);
 		return;

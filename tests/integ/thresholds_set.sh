@@ -100,6 +100,14 @@ expect_error "a read-only column" notWritable $T5.13.7 u 5
 expect_error "changing the configuration file's threshold" notWritable $T5.8.1 u 5
 expect_error "index 0" noCreation $T5.21.0 i 4
 
+# a reload keeps the rows created over SNMP, quietly
+kill -HUP "$CTF_PID"
+for i in $(seq 1 25); do grep -q "reloaded" "$T/ctflowd.log" && break; sleep 0.2; done
+table | grep -q "^$T5.2.7 = STRING: \"upload\"" && table | grep -q "^$T5.21.9 = INTEGER: 1" &&
+	! grep -q "taken by one created over SNMP" "$T/ctflowd.log" &&
+	pass "a reload keeps the thresholds created over SNMP" ||
+	fail "after reload: $(grep -i reload "$T/ctflowd.log" | tail -n 2)"
+
 # 4. a restart keeps the nonVolatile row, not the volatile one
 kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
 CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
