@@ -67,6 +67,8 @@ read -r brows bflows bbytes <<<"$before"
 [ "$flows" = 50 ] && [ "$hflows" = $((bflows + 100)) ] && [ "$hbytes" -gt "$bbytes" ] &&
 	pass "the new profile fills with the traffic since (50 flows); host went on from its counts ($hflows)" ||
 	fail "after: service $rows/$flows/$bytes, host $hrows/$hflows/$hbytes"
+# (alarms are evaluated and logged once a second)
+for i in $(seq 1 25); do grep -q "threshold busy: rising" "$T/ctflowd.log" && break; sleep 0.2; done
 grep -q "threshold busy: rising" "$T/ctflowd.log" &&
 	pass "the changed threshold takes effect (rising alarms in the log)" ||
 	fail "no alarm after lowering the threshold"
