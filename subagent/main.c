@@ -471,6 +471,7 @@ static void reload(struct ctflowd *d)
 	free(nc);
 	if (export && setup_ipfix(d) < 0)
 		log_warnx("reload: IPFIX export is off");
+	snmp_agent_reload(d->snmp);
 	log_set_level(d->conf.log_level);
 	loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms ? d->conf.dump_interval_ms : 0);
 	if (!d->conf.dump_interval_ms)

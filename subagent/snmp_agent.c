@@ -43,6 +43,7 @@ struct snmp_agent {
 	struct mib_table profile, agg, top, threshold, alarm;
 	struct mib_thresh_set threshold_set;
 	struct mib_ipfix ipfix;
+	int ipfix_registered;       /* IPFIX-MIB is served (once there is an exporter) */
 	int timeout_armed;
 	uint64_t timeout_due_ms;
 	int connected;              /* to the master agent, as its callbacks say */
@@ -110,6 +111,19 @@ static void configure(const struct conf *c, int foreground)
 		snmp_enable_syslog_ident("ctflowd", LOG_DAEMON);
 }
 
+/* IPFIX-MIB, once ctflowd exports (at start, or after a reload added
+ * collectors); it stays, with no sessions, if a reload removes them all. */
+static int register_ipfix(struct snmp_agent *sa)
+{
+	if (!sa->d->ipfix || sa->ipfix_registered)
+		return 0;
+	mib_ipfix_init(&sa->ipfix, sa->d);
+	if (mib_ipfix_register(&sa->ipfix) < 0)
+		return -1;
+	sa->ipfix_registered = 1;
+	return 0;
+}
+
 static int register_all(struct snmp_agent *sa)
 {
 	oid root[MAX_OID_LEN];
@@ -127,10 +141,13 @@ static int register_all(struct snmp_agent *sa)
 	    mib_table_register(&sa->agg) < 0 || mib_table_register(&sa->top) < 0 ||
 	    mib_table_register(&sa->threshold) < 0 || mib_table_register(&sa->alarm) < 0)
 		return -1;
-	if (!sa->d->ipfix)
-		return 0; /* not an exporter: no IPFIX-MIB */
-	mib_ipfix_init(&sa->ipfix, sa->d);
-	return mib_ipfix_register(&sa->ipfix);
+	return register_ipfix(sa);
+}
+
+void snmp_agent_reload(struct snmp_agent *sa)
+{
+	if (sa && register_ipfix(sa) < 0)
+		log_warnx("snmp: registering IPFIX-MIB failed");
 }
 
 /* ---- notifications ---- */

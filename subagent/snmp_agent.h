@@ -20,5 +20,7 @@ void snmp_agent_stop(struct snmp_agent *sa);
 /* Once a second: send the notifications raised (threshold alarms, health),
  * or hold them while the master agent is away. */
 void snmp_agent_notify(struct snmp_agent *sa);
+/* After a configuration reload: serve what the new configuration adds. */
+void snmp_agent_reload(struct snmp_agent *sa);
 
 #endif

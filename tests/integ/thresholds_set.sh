@@ -100,9 +100,14 @@ expect_error "a read-only column" notWritable $T5.13.7 u 5
 expect_error "changing the configuration file's threshold" notWritable $T5.8.1 u 5
 expect_error "index 0" noCreation $T5.21.0 i 4
 
-# a reload keeps the rows created over SNMP, quietly
+# a reload keeps the rows created over SNMP, quietly; a collector it adds
+# exports and appears in IPFIX-MIB
+printf '[collector added]\naddress = 127.0.0.1\nport = %s\n' $((30000 + $$ % 20000)) >>"$T/c.conf"
 kill -HUP "$CTF_PID"
 for i in $(seq 1 25); do grep -q "reloaded" "$T/ctflowd.log" && break; sleep 0.2; done
+[ "$(snmpn snmpget -Oqv "$SNMP_AGENT" .1.3.6.1.2.1.193.1.1.1.1.16.1 2>/dev/null)" = 2 ] &&
+	pass "a collector added by the reload is an active session in IPFIX-MIB" ||
+	fail "IPFIX-MIB after the reload: $(snmpn snmpget "$SNMP_AGENT" .1.3.6.1.2.1.193.1.1.1.1.16.1 2>&1)"
 table | grep -q "^$T5.2.7 = STRING: \"upload\"" && table | grep -q "^$T5.21.9 = INTEGER: 1" &&
 	! grep -q "taken by one created over SNMP" "$T/ctflowd.log" &&
 	pass "a reload keeps the thresholds created over SNMP" ||
