@@ -375,3 +375,44 @@ int agg_key_format(const struct agg_keyspec *ks, const struct agg_key *key, char
 	}
 	return at < len ? 0 : -1;
 }
+
+int agg_prefix_parse(const char *text, uint8_t *family, union ct_addr *addr, uint8_t *plen)
+{
+	char a[INET6_ADDRSTRLEN + 8], *slash, *end = NULL;
+	unsigned long n;
+
+	*family = *plen = 0;
+	memset(addr, 0, sizeof(*addr));
+	if (strcmp(text, "any") == 0)
+		return 0;
+	if (strlen(text) >= sizeof(a))
+		return AGG_PREFIX_EADDR;
+	memcpy(a, text, strlen(text) + 1);
+	slash = strchr(a, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, a, addr) == 1)
+		*family = 1;
+	else if (inet_pton(AF_INET6, a, addr) == 1)
+		*family = 2;
+	else
+		return AGG_PREFIX_EADDR;
+	unsigned max = *family == 1 ? 32 : 128;
+
+	n = slash ? strtoul(slash, &end, 10) : max;
+	if (slash && (!*slash || *end || n > max))
+		return AGG_PREFIX_ELEN;
+	*plen = (uint8_t)n;
+	return 0;
+}
+
+void agg_prefix_format(uint8_t family, const union ct_addr *addr, uint8_t plen, char *buf,
+		       size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (family && inet_ntop(family == 2 ? AF_INET6 : AF_INET, addr, a, sizeof(a)))
+		snprintf(buf, len, "%s/%u", a, plen);
+	else
+		snprintf(buf, len, "any");
+}

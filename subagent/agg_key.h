@@ -87,6 +87,19 @@ int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
  * -1 if it does not decode or fit. */
 int agg_key_format(const struct agg_keyspec *ks, const struct agg_key *key, char *buf, size_t len);
 
+/*
+ * "any", or ADDRESS[/LENGTH] (a whole address without LENGTH): which keys a
+ * threshold watches.  family 0 for any, else 1 = IPv4, 2 = IPv6 as in keys.
+ * 0, AGG_PREFIX_EADDR (neither any nor an address) or AGG_PREFIX_ELEN (the
+ * length is not 0..32 or 0..128; *family says which).
+ */
+enum { AGG_PREFIX_EADDR = -1, AGG_PREFIX_ELEN = -2 };
+#define AGG_PREFIX_TEXT_MAX 56  /* an IPv6 address, "/128" and the NUL, rounded up */
+int agg_prefix_parse(const char *text, uint8_t *family, union ct_addr *addr, uint8_t *plen);
+/* The text agg_prefix_parse reads back: "any" or "ADDRESS/LENGTH". */
+void agg_prefix_format(uint8_t family, const union ct_addr *addr, uint8_t plen, char *buf,
+		       size_t len);
+
 /* Key order: bytes, then length (shorter first); the order of SNMP indexes. */
 int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
 

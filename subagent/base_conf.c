@@ -328,38 +328,17 @@ static int store_oid(struct parser *ps, const struct key_def *k, const char *v)
 static int store_prefix(struct parser *ps, const struct key_def *k, struct thresh_def *t,
 			const char *v)
 {
-	char a[INET6_ADDRSTRLEN + 8], *slash, *end = NULL;
-	unsigned long plen;
 	/* match: the first address; match2: the second */
 	int second = k->type == V_PREFIX2;
-	union ct_addr *addr = second ? &t->addr2 : &t->addr;
-	uint8_t *family = second ? &t->family2 : &t->family, *plenp = second ? &t->plen2 : &t->plen;
-	uint8_t fam;
+	uint8_t *family = second ? &t->family2 : &t->family;
+	int rc = agg_prefix_parse(v, family, second ? &t->addr2 : &t->addr,
+				  second ? &t->plen2 : &t->plen);
 
-	if (strcmp(v, "any") == 0) {
-		*family = 0;
-		return 0;
-	}
-	if (strlen(v) >= sizeof(a))
+	if (rc == AGG_PREFIX_EADDR)
 		return fail(ps, "%s: '%s' is not 'any' or ADDRESS[/LENGTH]", k->name, v);
-	memcpy(a, v, strlen(v) + 1);
-	slash = strchr(a, '/');
-	if (slash)
-		*slash++ = '\0';
-	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, a, addr) == 1)
-		fam = 1;
-	else if (inet_pton(AF_INET6, a, addr) == 1)
-		fam = 2;
-	else
-		return fail(ps, "%s: '%s' is not 'any' or ADDRESS[/LENGTH]", k->name, v);
-	unsigned max = fam == 1 ? 32 : 128;
-
-	plen = slash ? strtoul(slash, &end, 10) : max;
-	if (slash && (!*slash || *end || plen > max))
-		return fail(ps, "%s: prefix length in '%s' must be 0-%u", k->name, v, max);
-	*family = fam;
-	*plenp = (uint8_t)plen;
+	if (rc == AGG_PREFIX_ELEN)
+		return fail(ps, "%s: prefix length in '%s' must be 0-%u", k->name, v,
+			    *family == 1 ? 32u : 128u);
 	return 0;
 }
 

@@ -473,8 +473,9 @@ static void reload(struct ctflowd *d)
 		log_warnx("reload: IPFIX export is off");
 	snmp_agent_reload(d->snmp);
 	log_set_level(d->conf.log_level);
-	loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms ? d->conf.dump_interval_ms : 0);
-	if (!d->conf.dump_interval_ms)
+	if (d->conf.dump_interval_ms)
+		loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms);
+	else
 		loop_timer_disarm(d->loop, d->t_dump);
 	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
 	log_info("reloaded %s: %zu profiles (%zu kept their rows), %zu thresholds, %zu collectors%s",

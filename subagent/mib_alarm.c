@@ -9,12 +9,10 @@
  */
 #include "mib_ctflow.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "alarm_thresh.h"
 #include "base_log.h"
@@ -62,17 +60,6 @@ static int ge_threshold(const struct mib_table *t, const oid *prefix, unsigned l
 
 static const struct mib_tree tree_threshold = { 1, ge_threshold };
 
-static void match_text(uint8_t family, const union ct_addr *addr, uint8_t plen, char *buf,
-		       size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "";
-
-	if (family && inet_ntop(family == 2 ? AF_INET6 : AF_INET, addr, a, sizeof(a)))
-		snprintf(buf, len, "%s/%u", a, plen);
-	else
-		snprintf(buf, len, "any");
-}
-
 static int complete(const struct ctflowd *d, const struct thresh_def *t)
 {
 	return t->profile < agg_set_count(d->agg) && t->rising >= 1;
@@ -98,11 +85,11 @@ static int threshold_value(const struct mib_table *t, const struct mib_row *row,
 		mib_set_unsigned(vb, def->profile + 1);
 		break;
 	case T_MATCH:
-		match_text(def->family, &def->addr, def->plen, text, sizeof(text));
+		agg_prefix_format(def->family, &def->addr, def->plen, text, sizeof(text));
 		mib_set_string(vb, text);
 		break;
 	case T_MATCH2:
-		match_text(def->family2, &def->addr2, def->plen2, text, sizeof(text));
+		agg_prefix_format(def->family2, &def->addr2, def->plen2, text, sizeof(text));
 		mib_set_string(vb, text);
 		break;
 	case T_METRIC: mib_set_integer(vb, def->metric + 1); break;
@@ -161,38 +148,17 @@ static int valid_name(const u_char *p, size_t len)
 	return 1;
 }
 
-/* "any" or ADDRESS[/LENGTH]; 0 or -1. */
+/* "any" or ADDRESS[/LENGTH] from an SNMP string; 0 or -1. */
 static int parse_match(const u_char *p, size_t len, uint8_t *family, union ct_addr *addr,
-		       uint8_t *plenp)
+		       uint8_t *plen)
 {
-	char text[96], *slash, *end = NULL;
-	unsigned long plen;
-	uint8_t fam;
+	char text[96];
 
 	if (len >= sizeof(text))
 		return -1;
 	memcpy(text, p, len);
 	text[len] = '\0';
-	memset(addr, 0, sizeof(*addr));
-	if (strcmp(text, "any") == 0) {
-		*family = *plenp = 0;
-		return 0;
-	}
-	slash = strchr(text, '/');
-	if (slash)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, text, addr) == 1)
-		fam = 1;
-	else if (inet_pton(AF_INET6, text, addr) == 1)
-		fam = 2;
-	else
-		return -1;
-	plen = slash ? strtoul(slash, &end, 10) : (fam == 1 ? 32 : 128);
-	if (slash && (!*slash || *end || plen > (fam == 1 ? 32u : 128u)))
-		return -1;
-	*family = fam;
-	*plenp = (uint8_t)plen;
-	return 0;
+	return agg_prefix_parse(text, family, addr, plen) == 0 ? 0 : -1;
 }
 
 static int int_in(const netsnmp_variable_list *vb, long lo, long hi)

@@ -4,11 +4,9 @@
  */
 #include "out_state.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static const char *const metric_words[] = { "bytes", "packets", "flows" };
@@ -17,16 +15,16 @@ static const char *const dir_words[] = { "", "sent", "received", "both" };
 static void put_threshold(FILE *f, const struct thresh_def *t, uint32_t index, int active,
 			  const char *profile)
 {
-	char a[INET6_ADDRSTRLEN] = "any";
+	char a[AGG_PREFIX_TEXT_MAX];
 
 	fprintf(f, "\n[threshold %s]\nindex = %u\nstatus = %s\nprofile = %s\n", t->name, index,
 		active ? "active" : "notInService", profile);
-	if (t->family && inet_ntop(t->family == 2 ? AF_INET6 : AF_INET, &t->addr, a, sizeof(a)))
-		fprintf(f, "match = %s/%u\n", a, t->plen);
-	else
-		fprintf(f, "match = any\n");
-	if (t->family2 && inet_ntop(t->family2 == 2 ? AF_INET6 : AF_INET, &t->addr2, a, sizeof(a)))
-		fprintf(f, "match2 = %s/%u\n", a, t->plen2);
+	agg_prefix_format(t->family, &t->addr, t->plen, a, sizeof(a));
+	fprintf(f, "match = %s\n", a);
+	if (t->family2) {
+		agg_prefix_format(t->family2, &t->addr2, t->plen2, a, sizeof(a));
+		fprintf(f, "match2 = %s\n", a);
+	}
 	if (t->proto >= 0)
 		fprintf(f, "proto = %d\n", t->proto);
 	if (t->port >= 0)

@@ -19,13 +19,7 @@ say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
 
 say "Setting up client, NAT router and server namespaces, a private snmpd, snmptrapd and nfcapd"
 topo_up
-TRAP_PORT=$((20000 + ($$ + 3) % 20000))
-echo "disableAuthorization yes" >"$T/snmptrapd.conf"
-SNMP_PERSISTENT_DIR=$T/trapd-persist /usr/sbin/snmptrapd -f -Lf "$T/traps.log" -C \
-	-c "$T/snmptrapd.conf" -n -M "$MIBDIRS" -m CTFLOW-MIB \
-	-F "TRAP %V|%v\n" udp:127.0.0.1:$TRAP_PORT \
-	>/dev/null 2>&1 &
-PIDS+=($!)
+trapd_start -M "$MIBDIRS" -m CTFLOW-MIB
 snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public" || exit 1
 # nfcapd listens on the router's loopback; the export itself is not tracked.
 notrack_lo "$NS_R"
@@ -145,6 +139,6 @@ nfdump -r "$T/flows" -N -A proto,srcip,srcport,dstip,dstport -O bytes \
 	-o "fmt:%pr %sap -> %dap %pkt %byt %opkt %obyt" | head -n 25
 say "The traps snmptrapd received: a threshold on uploads (host 10.201.1.x sending over 200 kB/s over 4 s)"
 echo "One rising trap when the paced upload crossed it, one falling trap when it stopped."
-for i in $(seq 1 50); do grep -q ctflowThresholdFallingAlarm "$T/traps.log" 2>/dev/null && break; sleep 0.2; done
-grep "^TRAP.*CTFLOW-MIB" "$T/traps.log" 2>/dev/null | sed -e 's/^TRAP //' -e 's/|/\n    /g' -e 's/^/  /'
+for i in $(seq 1 50); do grep -q ctflowThresholdFallingAlarm "$T/trapd.log" 2>/dev/null && break; sleep 0.2; done
+grep "^TRAP.*CTFLOW-MIB" "$T/trapd.log" 2>/dev/null | sed -e 's/^TRAP //' -e 's/|/\n    /g' -e 's/^/  /'
 echo

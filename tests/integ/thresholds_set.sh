@@ -9,15 +9,8 @@ TEST_NAME=thresholds_set
 
 ROOT=.1.3.6.1.4.1.32473
 T5=$ROOT.1.5.1
-TRAP_PORT=$((20000 + ($$ + 11) % 20000))
 pair_up
-cat >"$T/snmptrapd.conf" <<EOF
-disableAuthorization yes
-EOF
-SNMP_PERSISTENT_DIR=$T/trapd-persist /usr/sbin/snmptrapd -f -Lf "$T/trapd.log" -C \
-	-c "$T/snmptrapd.conf" -n -On -F "TRAP %V|%v\n" udp:127.0.0.1:$TRAP_PORT \
-	>/dev/null 2>&1 &
-PIDS+=($!)
+trapd_start
 snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public
 rwcommunity private 127.0.0.1" || exit 1
 bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80

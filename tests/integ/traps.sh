@@ -12,17 +12,9 @@ TEST_NAME=traps
 . "$(dirname "$0")/../lib/netns.sh"
 
 ROOT=.1.3.6.1.4.1.32473
-TRAP_PORT=$((20000 + ($$ + 7) % 20000))
 pair_up
-cat >"$T/snmptrapd.conf" <<EOF
-disableAuthorization yes
-EOF
-SNMP_PERSISTENT_DIR=$T/trapd-persist /usr/sbin/snmptrapd -f -Lf "$T/trapd.log" -C \
-	-c "$T/snmptrapd.conf" -n -On -F "TRAP %V|%v\n" udp:127.0.0.1:$TRAP_PORT \
-	>/dev/null 2>&1 &
-PIDS+=($!)
-SNMPD_EXTRA="trap2sink udp:127.0.0.1:$TRAP_PORT public"
-snmpd_start "$SNMPD_EXTRA" || exit 1
+trapd_start
+snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public" || exit 1
 bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
 cat >"$T/c.conf" <<EOF

@@ -27,7 +27,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ipfixcheck  # noqa: E402
+import mibcheck  # noqa: E402
 from ipfixcheck import ok  # noqa: E402
+from mibcheck import parse_oid  # noqa: E402
 
 MIB2 = (1, 3, 6, 1, 2, 1)
 IPFIX = MIB2 + (193,)
@@ -40,32 +42,25 @@ PEN_CTFLOWD = 32473
 CTFLOWD_KEYS = {2}  # the zone
 
 
-def parse_oid(s):
-    return tuple(int(x) for x in s.strip().lstrip(".").split("."))
+def typed(typ, val):
+    """A value of a -Ox walk as Python: integers as int, octet strings as
+    bytes, OIDs as tuples."""
+    if typ == '""':
+        return "STRING", b""
+    if typ == "Hex-STRING":
+        return typ, bytes.fromhex(val)
+    if typ == "STRING":
+        return typ, val.strip('"').encode()
+    if typ == "OID":
+        return typ, parse_oid(val)
+    if typ in ("INTEGER", "Gauge32", "Counter64", "Timeticks", "Counter32"):
+        return typ, int(val)
+    return typ, val
 
 
 def parse_walk(path):
-    """{oid: (type, value)}: integers as int, octet strings as bytes, OIDs as tuples."""
-    out = {}
-    for line in open(path, errors="replace"):
-        if " = " not in line or not line.startswith("."):
-            continue
-        o, v = line.rstrip("\n").split(" = ", 1)
-        typ, sep, val = v.partition(": ")
-        if not sep and typ.isdigit():  # -Ot prints TimeTicks as a bare number
-            typ, val = "Timeticks", typ
-        if typ == '""':
-            typ, val = "STRING", b""
-        elif typ == "Hex-STRING":
-            val = bytes.fromhex(val)
-        elif typ == "STRING":
-            val = val.strip('"').encode()
-        elif typ == "OID":
-            val = parse_oid(val)
-        elif typ in ("INTEGER", "Gauge32", "Counter64", "Timeticks", "Counter32"):
-            val = int(val)
-        out[parse_oid(o)] = (typ, val)
-    return out
+    """{oid: (type, value)} of a numeric walk, values typed."""
+    return {o: typed(*tv) for o, tv in mibcheck.parse_walk(path).items()}
 
 
 def column(walk, entry, col):
@@ -333,13 +328,12 @@ def check_counters(a, w3, j3, sess, label, msgs):
     return got, c
 
 
-def check_template_stats(w3, sess, msgs, label):
+def check_template_stats(w3, sess, msgs):
     c = counts(msgs)["per_tid"]
     got = {k[2]: v for k, v in column(w3, STATS + (2, 1), 1).items() if k[0] == sess}
     want = {tid: c.get(tid, 0) for tid in got}
     ok(got == want and got, "session %d: ipfixTemplateDataRecords per template equal the "
        "collector's records of that template %s" % (sess, want), "MIB %s" % got)
-    del label
 
 
 def check_lifecycle(a, w1, w2, w3):
@@ -430,8 +424,8 @@ def main():
     ok(abs(got_t["packets"] - len(segs)) <= 2 and got_t["packets"] > 0,
        "session 2: packets = the TCP data segments on the wire (%d, MIB %d)"
        % (len(segs), got_t["packets"]), "MIB %s" % got_t["packets"])
-    check_template_stats(w3, 1, u, "udp")
-    check_template_stats(w3, 2, t2, "tcp")
+    check_template_stats(w3, 1, u)
+    check_template_stats(w3, 2, t2)
     check_templates(w3, a, "session 1", 1, "udp", ts)
     tcp_streams = sorted(s for s, _ in ts if s.startswith("tcp"))
     check_templates(w3, a, "session 2", 2, tcp_streams[-1] if tcp_streams else "tcp", ts)

@@ -265,6 +265,19 @@ MIBDIRS=+$TOP/mibs:$(cd "$TOP/.." && pwd)/shared/mibs
 export SNMP_PERSISTENT_DIR=$T/snmp-persist MIBS=
 mkdir -p "$T/snmp-persist"
 
+# trapd_start [OUTPUT-OPTIONS...]: a private snmptrapd on 127.0.0.1:$TRAP_PORT
+# that accepts every notification and logs each on one line to $T/trapd.log,
+# "TRAP varbind|varbind|..." (OIDs numeric unless the options load MIBs).
+# snmpd sends to it with: snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public"
+TRAP_PORT=${TRAP_PORT:-$((20000 + ($$ + 7) % 20000))}
+trapd_start() {
+	echo "disableAuthorization yes" >"$T/snmptrapd.conf"
+	SNMP_PERSISTENT_DIR=$T/trapd-persist /usr/sbin/snmptrapd -f -Lf "$T/trapd.log" -C \
+		-c "$T/snmptrapd.conf" -n "${@:--On}" -F "TRAP %V|%v\n" udp:127.0.0.1:$TRAP_PORT \
+		>/dev/null 2>&1 &
+	PIDS+=($!)
+}
+
 # snmpd_start [EXTRA-CONFIG-LINES]: writes $T/snmpd.conf, starts snmpd, sets SNMPD_PID.
 snmpd_start() {
 	cat >"$T/snmpd.conf" <<-EOF
