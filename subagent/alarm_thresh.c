@@ -202,24 +202,34 @@ static int in_prefix(const union ct_addr *a, const union ct_addr *p, unsigned pl
 	return !rest || ((x[full] ^ y[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
-static int matches(const struct thresh_def *d, const struct agg_keyspec *spec,
-		   const struct agg_key *key)
-{
+/* The key's fields, decoded at most once per update however many
+ * thresholds look at them. */
+struct key_view {
+	const struct agg_keyspec *spec;
+	const struct agg_key *key;
+	int state; /* 0 not decoded yet, 1 decoded, -1 does not decode */
 	struct agg_key_fields kf;
+};
+
+static int matches(const struct thresh_def *d, struct key_view *v)
+{
+	const struct agg_key_fields *kf = &v->kf;
 
 	if (!d->family && !d->family2 && d->proto < 0 && d->port < 0)
 		return 1;
-	if (agg_key_decode(spec, key, &kf) < 0)
+	if (!v->state)
+		v->state = agg_key_decode(v->spec, v->key, &v->kf) < 0 ? -1 : 1;
+	if (v->state < 0)
 		return 0;
-	if (d->family && (kf.family != d->family || !kf.has_addr[0] ||
-			  !in_prefix(&kf.addr[0], &d->addr, d->plen, d->family == 1 ? 32 : 128)))
+	if (d->family && (kf->family != d->family || !kf->has_addr[0] ||
+			  !in_prefix(&kf->addr[0], &d->addr, d->plen, d->family == 1 ? 32 : 128)))
 		return 0;
-	if (d->family2 && (kf.family != d->family2 || !kf.has_addr[1] ||
-			   !in_prefix(&kf.addr[1], &d->addr2, d->plen2, d->family2 == 1 ? 32 : 128)))
+	if (d->family2 && (kf->family != d->family2 || !kf->has_addr[1] ||
+			   !in_prefix(&kf->addr[1], &d->addr2, d->plen2, d->family2 == 1 ? 32 : 128)))
 		return 0;
-	if (d->proto >= 0 && kf.proto != d->proto)
+	if (d->proto >= 0 && kf->proto != d->proto)
 		return 0;
-	return d->port < 0 || kf.port == d->port;
+	return d->port < 0 || kf->port == d->port;
 }
 
 static uint64_t amount(const struct thresh_def *d, const uint64_t pkts[2], const uint64_t bytes[2],
@@ -416,10 +426,12 @@ void thresh_update(struct thresh_set *ts, size_t profile, const struct agg_keysp
 		   const struct agg_key *key, const uint64_t pkts[2], const uint64_t bytes[2],
 		   uint64_t flows, uint32_t now)
 {
+	struct key_view view = { spec, key, 0, { 0 } };
+
 	for (size_t ti = 0; ts && ti < ts->n; ti++) {
 		struct thresh *t = &ts->t[ti];
 
-		if (!t->active || t->def.profile != profile || !matches(&t->def, spec, key))
+		if (!t->active || t->def.profile != profile || !matches(&t->def, &view))
 			continue;
 		uint64_t v = amount(&t->def, pkts, bytes, flows);
 		uint32_t slot = now / t->slot_s;
