@@ -11,7 +11,7 @@
 TEST_NAME=ipfix_mib
 . "$(dirname "$0")/../lib/netns.sh"
 
-SHARED_MIBS=$(cd "$TOP/.." && pwd)/shared/mibs
+require_shared_mibs
 pair_up
 snmpd_start || exit 1
 notrack_lo "$NS_B"

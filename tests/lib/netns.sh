@@ -265,6 +265,17 @@ MIBDIRS=+$TOP/mibs:$(cd "$TOP/.." && pwd)/shared/mibs
 export SNMP_PERSISTENT_DIR=$T/snmp-persist MIBS=
 mkdir -p "$T/snmp-persist"
 
+# The reference MIB modules (IETF base modules, IPFIX-MIB) the tests resolve
+# names with live in ../shared/mibs, beside the checkout; without them a test
+# that needs them fails, saying so.
+SHARED_MIBS=$(cd "$TOP/.." && pwd)/shared/mibs
+require_shared_mibs() {
+	if [ ! -f "$SHARED_MIBS/IPFIX-MIB" ] || [ ! -f "$SHARED_MIBS/SNMPv2-SMI" ]; then
+		fail "needs the reference MIB modules in ../shared/mibs beside the checkout"
+		exit 1
+	fi
+}
+
 # trapd_start [OUTPUT-OPTIONS...]: a private snmptrapd on 127.0.0.1:$TRAP_PORT
 # that accepts every notification and logs each on one line to $T/trapd.log,
 # "TRAP varbind|varbind|..." (OIDs numeric unless the options load MIBs).
