@@ -13,7 +13,7 @@
 
 enum {
 	A_FLOWS_STARTED = CTFLOW_AGG_FIRST_COLUMN, A_FLOWS_ENDED, A_FWD_PACKETS, A_FWD_OCTETS,
-	A_REV_PACKETS, A_REV_OCTETS, A_FIRST_SEEN, A_LAST_UPDATE, A_CREATED, A_OCTETS,
+	A_REV_PACKETS, A_REV_OCTETS, A_FIRST_SEEN, A_LAST_UPDATE, A_CREATED, A_OCTETS, A_KEY,
 };
 
 size_t mib_agg_index(const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key,
@@ -112,6 +112,20 @@ static int agg_find(const struct mib_table *t, const oid *idx, size_t len, int n
 	return next ? find_next(t->ctx, idx, len, row) : find_exact(t->ctx, idx, len, row);
 }
 
+/* The key as text: managers that label rows by a column (Cacti, Zabbix
+ * discovery) cannot decode an InetAddress index themselves. */
+static void set_key_text(const struct agg_profile *p, const struct agg_row *r,
+			 netsnmp_variable_list *vb)
+{
+	struct agg_key key;
+	char text[256];
+
+	agg_row_key(r, &key);
+	if (agg_key_format(&p->spec, &key, text, sizeof(text)) < 0)
+		text[0] = '\0';
+	mib_set_string(vb, text);
+}
+
 static int agg_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
 		     netsnmp_variable_list *vb)
 {
@@ -130,6 +144,7 @@ static int agg_value(const struct mib_table *t, const struct mib_row *row, unsig
 	case A_LAST_UPDATE: mib_set_datetime(vb, (time_t)r->last); break;
 	case A_CREATED: mib_set_datetime(vb, (time_t)r->created); break;
 	case A_OCTETS: mib_set_counter64(vb, r->bytes[0] + r->bytes[1]); break;
+	case A_KEY: set_key_text(p, r, vb); break;
 	default: return -1;
 	}
 	return 0;
@@ -142,7 +157,7 @@ void mib_agg_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_
 	t->name = "ctflowAggTable";
 	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
 	t->min_col = A_FLOWS_STARTED;
-	t->max_col = A_OCTETS;
+	t->max_col = A_KEY;
 	t->ctx = d;
 	t->find = agg_find;
 	t->value = agg_value;

@@ -41,6 +41,9 @@ def parse_walk(path):
     return out
 
 
+KEY_COLUMN = 22  # ctflowAggKey
+
+
 def under(o, root):
     return o[:len(root)] == root
 
@@ -75,8 +78,9 @@ def snmp_rows(walk, root):
             profiles.setdefault(o[len(prof) + 1], {})[o[len(prof)]] = val.strip('"')
     cols = {14: 0, 15: 1, 16: 2, 17: 3, 12: 4, 13: 5}
     rows = {}
+    texts = {}
     for o, (typ, val) in walk.items():
-        if not under(o, agg) or o[len(agg)] not in cols:
+        if not under(o, agg) or (o[len(agg)] not in cols and o[len(agg)] != KEY_COLUMN):
             continue
         p, addrs, proto, port, zone, mark = decode_agg_index(o[len(agg) + 1:])
         spec = profiles[p][3]
@@ -93,14 +97,33 @@ def snmp_rows(walk, root):
             else:
                 key.append((name, {"proto": proto, "port": port, "zone": zone, "mark": mark}[name]))
         key = tuple(sorted(key, key=lambda kv: truth.KEYS.index(kv[0])))
+        if o[len(agg)] == KEY_COLUMN:
+            texts[(p, key)] = val.strip('"')
+            continue
         rows.setdefault((p, key), [0] * 6)[cols[o[len(agg)]]] = int(val)
-    return profiles, rows
+    return profiles, rows, texts
+
+
+def key_text(key):
+    """ctflowAggKey as ctflowd writes it: 'host 10.1.2.3', 'src 10.1.0.0/16 proto 6'."""
+    return " ".join("%s %s" % kv for kv in key)
 
 
 def compare(events, walkfile, root):
     flows = truth.parse_events(events)
-    profiles, rows = snmp_rows(parse_walk(walkfile), root)
+    profiles, rows, texts = snmp_rows(parse_walk(walkfile), root)
     ok = True
+    badtext = ["%s: %r" % (key_text(k), texts.get((p, k))) for (p, k) in sorted(rows, key=str)
+               if texts.get((p, k)) != key_text(k)]
+    if badtext:
+        ok = False
+        print("FAIL: %s: ctflowAggKey differs from the index in %d of %d rows"
+              % (TEST, len(badtext), len(rows)))
+        for b in badtext[:8]:
+            print("  # " + b)
+    else:
+        print("PASS: %s: ctflowAggKey of all %d rows is the key the index encodes"
+              % (TEST, len(rows)))
     for p in sorted(profiles):
         name, spec = profiles[p][2], profiles[p][3]
         view = "translated" if profiles[p][4] in ("2", "translated(2)") else "original"
@@ -151,7 +174,7 @@ def edge_cases(root, walk):
               coll + (4, 0, 0), coll + (26,), coll + (26, 0), coll + (999, 0), coll + (2**32 - 1,)]
     agg_rows = sorted(o for o in walk if under(o, root + (1, 3, 1, 12)))
     sample = agg_rows[0][len(root) + 4:] if agg_rows else (1, 1, 4, 10, 0, 0, 1, 32)
-    for tab, first, last in ((2, 2, 10), (3, 12, 21), (4, 2, 14), (5, 2, 22), (6, 1, 5)):
+    for tab, first, last in ((2, 2, 10), (3, 12, 22), (4, 2, 14), (5, 2, 22), (6, 1, 5)):
         t = root + (1, tab)
         e = t + (1,)
         cases += [t, t + (0,), t + (2,), e, e + (0,), e + (1,), e + (first - 1,), e + (first,),
