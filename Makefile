@@ -2,6 +2,7 @@
 #
 #   make           build subagent/ctflowd
 #   make check     install test dependencies, build, run every test; ends "N passed, N failed"
+#   make check-cacti  only the Cacti test (conf/cacti with Debian's Cacti)
 #   make demo      run the whole pipeline on real traffic in namespaces it creates
 #   make bench     performance comparison; writes bench/report.md
 #
@@ -39,7 +40,7 @@ else
 DAEMON = $(BUILD)/ctflowd
 endif
 
-.PHONY: all check demo bench tools unit-bin clean deps fuzz-bin install uninstall
+.PHONY: all check check-cacti demo bench tools unit-bin clean deps fuzz-bin install uninstall
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the daemon and the kernel
 # checker, the MIB where net-snmp looks, the configuration reference (never
@@ -125,6 +126,11 @@ deps:
 
 check: deps
 	@tests/run.sh
+
+# Only the Cacti test (make check runs it too): Debian's Cacti with a private
+# database imports conf/cacti and graphs real traffic.
+check-cacti: deps
+	@tests/run.sh integ cacti
 
 demo: deps
 	@tests/demo.sh

@@ -12,6 +12,7 @@ PKGS=(
 	tshark libfixbuf-tools socat nfdump pmacct   # IPFIX collectors and decoders
 	man-db groff-base systemd util-linux passwd  # install: man pages, unit, setpriv, users
 	monitoring-plugins-standard                  # Nagios: the real check_snmp
+	cacti mariadb-server rrdtool php-intl        # Cacti: its own CLI, poller and database
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -31,6 +32,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	chmod 755 /usr/sbin/policy-rc.d
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
+# Cacti's package would set up its database through dbconfig-common; the
+# test runs its own private database instead.
+echo "cacti cacti/dbconfig-install boolean false" | debconf-set-selections
 if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/ctflowd-apt.log 2>&1; then
 	apt-get update -qq >>/tmp/ctflowd-apt.log 2>&1
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/ctflowd-apt.log 2>&1 || {

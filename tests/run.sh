@@ -73,6 +73,9 @@ step build-clang-werror make -s -j"$JOBS" BUILD=build/clang CC=clang WERROR=1 al
 # from ../shared/mibs) and load in net-snmp's own parser.
 [ -f ../shared/mibs/SNMPv2-SMI ] ||
 	echo "  # ../shared/mibs (the reference MIB modules beside the checkout) is missing: the MIB checks below fail" >&2
+# conf/cacti is what its generator writes (a hand edit there would be lost).
+step cacti-templates-generated sh -c 'd=$(mktemp -d) && python3 conf/cacti/gen_templates.py "$d" &&
+	for f in "$d"/*; do cmp "$f" "conf/cacti/$(basename "$f")" || exit 1; done; rm -rf "$d"'
 step smilint-ctflow-mib sh -c 'out=$(SMIPATH=../shared/mibs smilint -l 6 -s mibs/CTFLOW-MIB 2>&1);
 	echo "$out"; [ -z "$out" ]'
 step mib-loads-in-net-snmp sh -c 'SNMP_PERSISTENT_DIR="$(pwd)/build/snmp-persist" MIBS= snmptranslate \
