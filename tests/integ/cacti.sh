@@ -155,10 +155,10 @@ graph() {
 	g=$(db "SELECT id FROM snmp_query_graph WHERE snmp_query_id = $q AND name = '$2'")
 	cacti add_graphs.php --host-id="$HID" --graph-type=ds --graph-template-id="$(db \
 		"SELECT graph_template_id FROM snmp_query_graph WHERE id = $g")" --snmp-query-id="$q" \
-		--snmp-query-type-id="$g" --snmp-field="$3" --snmp-value="$4" >>"$T/graphs.log" 2>&1 &&
-		grep -q "Graph Added" "$T/graphs.log" ||
-		fail "add_graphs.php for $1 $2 '$4': $(tail -n 2 "$T/graphs.log" | tr '\n' ' ')"
-	: >>"$T/graphs.log"
+		--snmp-query-type-id="$g" --snmp-field="$3" --snmp-value="$4" >"$T/graph.out" 2>&1
+	cat "$T/graph.out" >>"$T/graphs.log"
+	grep -q "Graph Added" "$T/graph.out" ||
+		fail "add_graphs.php for $1 $2 '$4': $(tail -n 2 "$T/graph.out" | tr '\n' ' ')"
 }
 values() { # values QUERY FIELD: what Cacti's data query found, one per line
 	cacti add_graphs.php --host-id="$HID" --list-snmp-values --snmp-query-id="$(query_id "$1")" \
