@@ -84,7 +84,10 @@ int agg_key_decode(const struct agg_keyspec *ks, const struct agg_key *key,
 		   struct agg_key_fields *out);
 
 /* The key as text, "host 10.1.2.3" or "src 10.1.0.0/16 proto 6 port 443";
- * -1 if it does not decode or fit. */
+ * -1 if it does not decode or fit.  AGG_KEY_TEXT_MAX holds the longest,
+ * "src <IPv6>/127 dst <IPv6>/127 proto 255 port 65535 zone 65535 mark
+ * 4294967295" (143 characters), and its NUL. */
+#define AGG_KEY_TEXT_MAX 160
 int agg_key_format(const struct agg_keyspec *ks, const struct agg_key *key, char *buf, size_t len);
 
 /*

@@ -299,7 +299,7 @@ static void on_top_timer(void *arg)
 void log_alarm(const struct ctflowd *d, const struct alarm_event *e)
 {
 	const struct thresh_def *t = thresh_get(d->thresh, thresh_pos(d->thresh, e->thresh));
-	char key[160];
+	char key[AGG_KEY_TEXT_MAX];
 
 	if (!t || thresh_index_at(d->thresh, thresh_pos(d->thresh, e->thresh)) != e->thresh)
 		return; /* removed since */

@@ -112,18 +112,39 @@ static int agg_find(const struct mib_table *t, const oid *idx, size_t len, int n
 	return next ? find_next(t->ctx, idx, len, row) : find_exact(t->ctx, idx, len, row);
 }
 
+void mib_agg_set_pointer(netsnmp_variable_list *vb, const oid *table, size_t table_len,
+			 const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key)
+{
+	oid o[MAX_OID_LEN];
+	size_t n = table_len;
+
+	memcpy(o, table, n * sizeof(oid));
+	o[n - 1] = 3; /* ctflowAggTable */
+	o[n++] = 1;
+	o[n++] = CTFLOW_AGG_FIRST_COLUMN;
+	n += mib_agg_index(p, profile_no, key, o + n);
+	mib_set_oid(vb, o, n);
+}
+
+void mib_set_key_text(netsnmp_variable_list *vb, const struct agg_keyspec *ks,
+		      const struct agg_key *key)
+{
+	char text[AGG_KEY_TEXT_MAX];
+
+	if (agg_key_format(ks, key, text, sizeof(text)) < 0)
+		text[0] = '\0';
+	mib_set_string(vb, text);
+}
+
 /* The key as text: managers that label rows by a column (Cacti, Zabbix
  * discovery) cannot decode an InetAddress index themselves. */
 static void set_key_text(const struct agg_profile *p, const struct agg_row *r,
 			 netsnmp_variable_list *vb)
 {
 	struct agg_key key;
-	char text[256];
 
 	agg_row_key(r, &key);
-	if (agg_key_format(&p->spec, &key, text, sizeof(text)) < 0)
-		text[0] = '\0';
-	mib_set_string(vb, text);
+	mib_set_key_text(vb, &p->spec, &key);
 }
 
 static int agg_value(const struct mib_table *t, const struct mib_row *row, unsigned col,

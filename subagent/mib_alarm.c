@@ -561,32 +561,19 @@ static int alarm_value(const struct mib_table *t, const struct mib_row *row, uns
 	const struct ctflowd *d = t->ctx;
 	const struct thresh_def *def = thresh_get(d->thresh, row->a);
 	struct alarm_row r;
-	char text[160];
-	oid target[MAX_OID_LEN];
 
 	if (!def || !alarm_row_of(d, row, &r))
 		return -1;
+	const struct agg_profile *p = agg_set_profile(d->agg, def->profile);
+
 	switch (col) {
-	case AL_KEY:
-		agg_key_format(&agg_set_profile(d->agg, def->profile)->spec, &r.key, text,
-			       sizeof(text));
-		mib_set_string(vb, text);
-		break;
+	case AL_KEY: mib_set_key_text(vb, &p->spec, &r.key); break;
 	case AL_SINCE: mib_set_datetime(vb, (time_t)r.since); break;
 	case AL_RATE: mib_set_counter64(vb, r.rate); break;
 	case AL_PEAK: mib_set_counter64(vb, r.peak); break;
-	case AL_ROW: {
-		/* ctflowAggFlowsStarted.<the agg index> */
-		size_t n = (size_t)(t->oidlen - 1);
-
-		memcpy(target, t->oid, n * sizeof(oid));
-		target[n++] = 3;
-		target[n++] = 1;
-		target[n++] = CTFLOW_AGG_FIRST_COLUMN;
-		memcpy(target + n, row->idx + 1, (row->idxlen - 1) * sizeof(oid));
-		mib_set_oid(vb, target, n + row->idxlen - 1);
+	case AL_ROW:
+		mib_agg_set_pointer(vb, t->oid, t->oidlen, p, (uint32_t)def->profile + 1, &r.key);
 		break;
-	}
 	default: return -1;
 	}
 	return 0;
@@ -645,7 +632,7 @@ int mib_alarm_varbinds(const struct ctflowd *d, const struct alarm_event *e, con
 	long pos = pos_of(d, e->thresh);
 	const struct thresh_def *def = pos < 0 ? NULL : thresh_get(d->thresh, (size_t)pos);
 	oid idx[MIB_IDX_MAX + 1];
-	char text[160];
+	char text[AGG_KEY_TEXT_MAX];
 	uint64_t window = e->window_s;
 
 	if (!def)

@@ -53,4 +53,14 @@ int mib_alarm_varbinds(const struct ctflowd *d, const struct alarm_event *e, con
 size_t mib_agg_index(const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key,
 		     oid *out);
 
+/* A RowPointer to a row's first readable cell in ctflowAggTable, for the
+ * tables beside it (top talkers, alarms): `table` is the caller's own table
+ * OID, root.1.N, whose parent is ctflowAggTable's too. */
+void mib_agg_set_pointer(netsnmp_variable_list *vb, const oid *table, size_t table_len,
+			 const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key);
+
+/* The key as text (agg_key_format): ctflowAggKey and ctflowAlarmKey. */
+void mib_set_key_text(netsnmp_variable_list *vb, const struct agg_keyspec *ks,
+		      const struct agg_key *key);
+
 #endif

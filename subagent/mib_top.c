@@ -62,21 +62,6 @@ static void set_addr(netsnmp_variable_list *vb, const struct agg_key_fields *kf,
 		mib_set_unsigned(vb, present ? kf->plen[slot] : 0);
 }
 
-/* The ranked row's first readable cell in ctflowAggTable, a sibling of this table. */
-static void set_row_pointer(const struct mib_table *t, netsnmp_variable_list *vb,
-			    const struct agg_profile *p, uint32_t pn, const struct agg_key *key)
-{
-	oid o[MAX_OID_LEN];
-	size_t n = t->oidlen;
-
-	memcpy(o, t->oid, n * sizeof(oid));
-	o[n - 1] = 3; /* ctflowAggTable */
-	o[n++] = 1;
-	o[n++] = CTFLOW_AGG_FIRST_COLUMN;
-	n += mib_agg_index(p, pn, key, o + n);
-	mib_set_oid(vb, o, n);
-}
-
 static int top_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
 		     netsnmp_variable_list *vb)
 {
@@ -100,7 +85,7 @@ static int top_value(const struct mib_table *t, const struct mib_row *row, unsig
 	case T_MARK: mib_set_unsigned(vb, kf.mark); break;
 	case T_OCTETS: mib_set_counter64(vb, e->octets); break;
 	case T_WINDOW: mib_set_unsigned(vb, p->top_window); break;
-	case T_ROW: set_row_pointer(t, vb, p, row->a, &e->key); break;
+	case T_ROW: mib_agg_set_pointer(vb, t->oid, t->oidlen, p, row->a, &e->key); break;
 	default: return -1;
 	}
 	return 0;
