@@ -166,14 +166,14 @@ def profile_table():
 
 HEALTH = [
     dict(name="Collector events", title="collector events per second", label="per second",
-         base=1000,
+         base=1000, scalar=True,
          sources=[("events", "ctflowEventsReceived", COLLECTOR + ".4.0", DERIVE),
                   ("events_lost", "ctflowEventsLost", COLLECTOR + ".5.0", DERIVE),
                   ("unobserved", "ctflowFlowsEndedUnobserved", COLLECTOR + ".9.0", DERIVE)],
          series=[series("events", "Events received", "00CF00", AREA),
                  series("events_lost", "Events lost", "FF0000", LINE2),
                  series("unobserved", "Flows ended unobserved", "FF7D00", LINE2)]),
-    dict(name="Tracked flows", title="tracked flows", label="flows", base=1000,
+    dict(name="Tracked flows", title="tracked flows", label="flows", base=1000, scalar=True,
          sources=[("tracked", "ctflowTrackedFlows", COLLECTOR + ".13.0", GAUGE),
                   ("tracked_limit", "ctflowTrackedFlowsLimit", COLLECTOR + ".14.0", GAUGE)],
          series=[series("tracked", "Tracked flows", "00CF00", AREA),
@@ -287,16 +287,16 @@ def data_template(x, owner, g, indexed, title):
 def scalar_templates(g):
     """Graph g split into one single-source graph per scalar, whose data
     templates graph g's items then point at."""
-    return [dict(name=field, title=field, sources=[src]) for src in g["sources"]
-            for field in (src[1],)]
+    return [dict(name=src[1], title=src[1], sources=[src]) for src in g["sources"]]
 
 
 def task_item(owner, g, ds):
-    """The data template item a graph item of g draws."""
-    if g in HEALTH:
-        field = next(src[1] for src in g["sources"] if src[0] == ds)
-        return h("data_template_item", "%s/%s/%s" % (owner, field, ds))
-    return h("data_template_item", names(owner, g)["base"] + "/" + ds)
+    """The data template item a graph item of g draws: in g's own data
+    template, or for a scalar graph in its source's one-source template."""
+    base = names(owner, g)["base"]
+    if g.get("scalar"):
+        base = "%s/%s" % (owner, next(src[1] for src in g["sources"] if src[0] == ds))
+    return h("data_template_item", base + "/" + ds)
 
 
 def graph_template(x, owner, g, title):
