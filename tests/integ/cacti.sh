@@ -104,17 +104,11 @@ cacti() { # cacti SCRIPT ARGS...: one of Cacti's CLI scripts, run in our tree
 pair_up
 snmpd_start || exit 1
 bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
-cat >"$T/c.conf" <<EOF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
-dump_interval = 1s
-[profile host]
-key = host
-[profile service]
-key = proto, port
-[profile pair]
-key = src, dst
-EOF
+# The profiles of the shipped ctflowd.conf: the data queries assume its order.
+{
+	printf 'dump_file = %s\nagentx_socket = %s\ndump_interval = 1s\n' "$T/t.json" "$T/agentx"
+	awk '/^\[/ { p = /^\[profile / } p && !/^#/' "$TOP/conf/ctflowd.conf"
+} >"$T/c.conf"
 CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
 check "the subagent registered" wait_subagent 30
 ip netns exec "$NS_A" "$TOOLS/flowgen" tcp-client 10.202.0.2 80 1000 0 || fail "first flow"
