@@ -356,11 +356,6 @@ static size_t profile_named(struct agg_set *set, const char *name)
  */
 static int reload_thresholds(struct ctflowd *d, const struct conf *nc, struct agg_set *set)
 {
-	if (!d->thresh && nc->nthresholds) {
-		d->thresh = thresh_set_new(NULL, 0);
-		if (!d->thresh)
-			return -1;
-	}
 	for (size_t i = thresh_count(d->thresh); i-- > 0;) {
 		struct thresh_def t = *thresh_get(d->thresh, i);
 		uint32_t index = thresh_index_at(d->thresh, i);
@@ -457,8 +452,7 @@ static void reload(struct ctflowd *d)
 		free(nc);
 		return;
 	}
-	if (d->thresh)
-		agg_set_observe(set, on_row, d);
+	agg_set_observe(set, on_row, d);
 	agg_set_free(d->agg);
 	d->agg = set;
 	int export = ipfix_changed(&d->conf, nc);
@@ -537,12 +531,11 @@ static int setup_core(struct ctflowd *d)
 	d->cs = ctsock_open(&cc, &ks);
 	if (!d->cs)
 		return log_warn("cannot open ctnetlink sockets (needs CAP_NET_ADMIN)"), -1;
-	if (d->conf.nthresholds) {
-		d->thresh = thresh_set_new(d->conf.thresholds, d->conf.nthresholds);
-		if (!d->thresh)
-			return log_warnx("cannot allocate the threshold tables"), -1;
-		agg_set_observe(d->agg, on_row, d);
-	}
+	/* Even with none configured: thresholds can be created over SNMP. */
+	d->thresh = thresh_set_new(d->conf.thresholds, d->conf.nthresholds);
+	if (!d->thresh)
+		return log_warnx("cannot allocate the threshold tables"), -1;
+	agg_set_observe(d->agg, on_row, d);
 	return 0;
 }
 

@@ -128,4 +128,14 @@ CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
 check "the subagent registers a third time" wait_subagent 30
 ! table | grep -q "^$T5.2.7 " && pass "after another restart it is still gone" ||
 	fail "destroyed row came back"
+
+# 6. a ctflowd with no threshold configured and none saved takes its first over SNMP
+kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
+sed -e '/^state_file/d' -e '/^\[threshold/,$d' "$T/c.conf" >"$T/none.conf"
+CTF_NS=$NS_B ctflowd_start "$T/none.conf" || exit 1
+check "the subagent registers without thresholds" wait_subagent 30
+out=$(set_ $T5.21.3 i 4 $T5.2.3 s first $T5.3.3 u 1 $T5.8.3 u 100000)
+[ "$(snmpn snmpget -Oqv "$SNMP_AGENT" $T5.21.3)" = 1 ] && kill -0 "$CTF_PID" &&
+	pass "with none configured, createAndGo makes threshold 3 active" ||
+	fail "createAndGo with no thresholds configured: $out; $(tail -n 2 "$T/ctflowd.log")"
 finish
