@@ -42,31 +42,45 @@ endif
 
 .PHONY: all check check-cacti demo bench tools unit-bin clean deps fuzz-bin install uninstall
 
+# The default goal builds and does nothing else.
+all: $(DAEMON)
+
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the daemon and the kernel
-# checker, the MIB where net-snmp looks, the configuration reference (never
-# over an existing one), the kernel-side setup, the systemd unit, man pages.
+# checker, CTFLOW-MIB and the standard modules it needs in a directory of
+# ctflowd's own (never over a distribution's copies) with a net-snmp snippet
+# that points the tools at it, the configuration reference (never over an
+# existing one), the kernel-side setup, the systemd unit, man pages.
+# Nothing is written into the source tree.
 PREFIX ?= /usr/local
 SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
-MIBDIR ?= /usr/share/snmp/mibs
+DATADIR = $(PREFIX)/share/ctflowd
+MIBDIR ?= $(DATADIR)/mibs
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
+IETF_MIBS = $(notdir $(wildcard mibs/ietf/*))
 INSTALLED = $(SBINDIR)/ctflowd $(SBINDIR)/ctflowd-check $(MIBDIR)/CTFLOW-MIB \
+	$(IETF_MIBS:%=$(MIBDIR)/ietf/%) $(DATADIR)/snmp.conf \
 	$(SYSCONFDIR)/modules-load.d/ctflowd.conf $(SYSCONFDIR)/modprobe.d/ctflowd.conf \
 	$(SYSCONFDIR)/sysctl.d/60-ctflowd.conf $(SYSCONFDIR)/nftables.d/ctflowd.nft \
 	$(UNITDIR)/ctflowd.service $(MANDIR)/man8/ctflowd.8 $(MANDIR)/man5/ctflowd.conf.5
 
-install: subagent/ctflowd
+install: $(DAEMON)
 	install -D -m 755 subagent/ctflowd $(DESTDIR)$(SBINDIR)/ctflowd
 	install -D -m 755 kmod/ctflowd-check $(DESTDIR)$(SBINDIR)/ctflowd-check
 	install -D -m 644 mibs/CTFLOW-MIB $(DESTDIR)$(MIBDIR)/CTFLOW-MIB
+	install -d $(DESTDIR)$(MIBDIR)/ietf
+	install -m 644 $(IETF_MIBS:%=mibs/ietf/%) $(DESTDIR)$(MIBDIR)/ietf/
+	printf '%s\n' '# net-snmp: where the MIB modules ctflowd serves are (include this file' \
+		'# from snmp.conf with "includeFile $(DATADIR)/snmp.conf")' \
+		'mibdirs +$(MIBDIR):$(MIBDIR)/ietf' 'mibs +CTFLOW-MIB:IPFIX-MIB:IPFIX-SELECTOR-MIB' \
+		>$(DESTDIR)$(DATADIR)/snmp.conf
 	install -D -m 644 kmod/ctflowd-modules.conf $(DESTDIR)$(SYSCONFDIR)/modules-load.d/ctflowd.conf
 	install -D -m 644 kmod/ctflowd-modprobe.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/ctflowd.conf
 	install -D -m 644 kmod/ctflowd-sysctl.conf $(DESTDIR)$(SYSCONFDIR)/sysctl.d/60-ctflowd.conf
 	install -D -m 644 kmod/ctflowd.nft $(DESTDIR)$(SYSCONFDIR)/nftables.d/ctflowd.nft
-	sed 's|@SBINDIR@|$(SBINDIR)|g' conf/ctflowd.service >conf/.ctflowd.service.out
-	install -D -m 644 conf/.ctflowd.service.out $(DESTDIR)$(UNITDIR)/ctflowd.service
-	rm -f conf/.ctflowd.service.out
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' conf/ctflowd.service >$(DESTDIR)$(UNITDIR)/ctflowd.service
 	install -D -m 644 conf/man/ctflowd.8 $(DESTDIR)$(MANDIR)/man8/ctflowd.8
 	install -D -m 644 conf/man/ctflowd.conf.5 $(DESTDIR)$(MANDIR)/man5/ctflowd.conf.5
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf ] || \
@@ -78,8 +92,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) $(DESTDIR)$(SYSCONFDIR)/ctflowd/snmpd.conf.example
 	cmp -s conf/ctflowd.conf $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf || true
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/ctflowd 2>/dev/null
-all: $(DAEMON)
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/ctflowd $(DESTDIR)$(MIBDIR)/ietf $(DESTDIR)$(MIBDIR) \
+		$(DESTDIR)$(DATADIR) 2>/dev/null
 
 $(DAEMON): $(CORE_OBJS) $(SNMP_OBJS) $(BUILD)/main.o
 	$(CC) $(SAN) -o $@ $^ $(SNMP_LIBS) $(LDLIBS_ALL)

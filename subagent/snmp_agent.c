@@ -96,7 +96,38 @@ static void ext_dispatch(void *arg, const struct pollfd *pfd, int n)
 	netsnmp_check_outstanding_agent_requests();
 }
 
-static void configure(const struct conf *c, int foreground)
+/*
+ * net-snmp's messages go through ctflowd's log, so that they reach the same
+ * place at a matching level.  One message is dropped: for every notification
+ * net-snmp also prepares an SNMPv1 copy for v1 trap sinks, and says that
+ * Counter64 varbinds cannot go into it.  A subagent has no trap sinks of its
+ * own (the notification goes to the master over AgentX, whole), so the
+ * remark is never something an operator can act on.
+ */
+static int on_netsnmp_log(int major, int minor, void *server, void *client)
+{
+	const struct snmp_log_message *m = server;
+	size_t len;
+
+	(void)major, (void)minor, (void)client;
+	if (!m || !m->msg || strstr(m->msg, "v1 traps can't carry Counter64") ||
+	    strstr(m->msg, "failed to convert v2->v1"))
+		return 0;
+	len = strlen(m->msg);
+	while (len && m->msg[len - 1] == '\n')
+		len--;
+	if (m->priority <= LOG_ERR)
+		log_msg(LOG_LVL_ERR, "snmp: %.*s", (int)len, m->msg);
+	else if (m->priority <= LOG_WARNING)
+		log_msg(LOG_LVL_WARN, "snmp: %.*s", (int)len, m->msg);
+	else if (m->priority <= LOG_INFO)
+		log_msg(LOG_LVL_INFO, "snmp: %.*s", (int)len, m->msg);
+	else
+		log_msg(LOG_LVL_DEBUG, "snmp: %.*s", (int)len, m->msg);
+	return 0;
+}
+
+static void configure(const struct conf *c)
 {
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
@@ -105,10 +136,17 @@ static void configure(const struct conf *c, int foreground)
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 	netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
 			      c->agentx_socket);
-	if (foreground)
-		snmp_enable_stderrlog();
-	else
-		snmp_enable_syslog_ident("ctflowd", LOG_DAEMON);
+	/*
+	 * A subagent resolves no names: it needs no MIB module loaded.  Without
+	 * this, init_snmp() loads net-snmp's default list (it reads no snmp.conf
+	 * here, so not even Debian's "mibs :" applies) and logs hundreds of
+	 * "Cannot find module" lines on every start.  The MIBS environment
+	 * variable is net-snmp's documented switch; an empty list loads none.
+	 */
+	setenv("MIBS", "", 1);
+	snmp_disable_log();
+	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, on_netsnmp_log, NULL);
 }
 
 /* IPFIX-MIB, once ctflowd exports (at start, or after a reload added
@@ -340,7 +378,7 @@ struct snmp_agent *snmp_agent_start(struct ctflowd *d)
 	if (!sa)
 		return NULL;
 	sa->d = d;
-	configure(&d->conf, d->foreground);
+	configure(&d->conf);
 	if (init_agent("ctflowd") != 0) {
 		log_warnx("snmp: init_agent failed");
 		free(sa);

@@ -69,17 +69,15 @@ fi
 
 step build-gcc-werror make -s -j"$JOBS" WERROR=1 all unit-bin tools
 step build-clang-werror make -s -j"$JOBS" BUILD=build/clang CC=clang WERROR=1 all unit-bin
-# CTFLOW-MIB must be clean at smilint's strictest useful level (base modules
-# from ../shared/mibs) and load in net-snmp's own parser.
-[ -f ../shared/mibs/SNMPv2-SMI ] ||
-	echo "  # ../shared/mibs (the reference MIB modules beside the checkout) is missing: the MIB checks below fail" >&2
+# CTFLOW-MIB must be clean at smilint's strictest useful level (the modules
+# it imports from mibs/ietf) and load in net-snmp's own parser.
 # conf/cacti is what its generator writes (a hand edit there would be lost).
 step cacti-templates-generated sh -c 'd=$(mktemp -d) && python3 conf/cacti/gen_templates.py "$d" &&
 	for f in "$d"/*; do cmp "$f" "conf/cacti/$(basename "$f")" || exit 1; done; rm -rf "$d"'
-step smilint-ctflow-mib sh -c 'out=$(SMIPATH=../shared/mibs smilint -l 6 -s mibs/CTFLOW-MIB 2>&1);
+step smilint-ctflow-mib sh -c 'out=$(SMIPATH=mibs/ietf smilint -l 6 -s mibs/CTFLOW-MIB 2>&1);
 	echo "$out"; [ -z "$out" ]'
 step mib-loads-in-net-snmp sh -c 'SNMP_PERSISTENT_DIR="$(pwd)/build/snmp-persist" MIBS= snmptranslate \
-	-M +mibs:../shared/mibs -m CTFLOW-MIB -On CTFLOW-MIB::ctflowAggOctets | grep -qx ".1.3.6.1.4.1.32473.1.3.1.21"'
+	-M +mibs:mibs/ietf -m CTFLOW-MIB -On CTFLOW-MIB::ctflowAggOctets | grep -qx ".1.3.6.1.4.1.32473.1.3.1.21"'
 step cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	--std=c11 --inline-suppr -D__GNUC__ -D_GNU_SOURCE -Isubagent subagent tests/unit tests/tools bench
 units build/gcc ""

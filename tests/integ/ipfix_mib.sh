@@ -1,7 +1,7 @@
 #!/bin/bash
 # IPFIX-MIB (RFC 6615) and IPFIX-SELECTOR-MIB from a private snmpd while
 # ctflowd exports to a UDP collector and a TCP collector over IPv6.  Both
-# modules are walked by name with the reference module texts; every object
+# modules are walked by name with the modules in mibs/ietf; every object
 # the exporter compliance and both statistics groups require is present with
 # its SMI type; the values agree with what the collectors received (ipfixDump)
 # and with what tshark decoded of the templates; the TCP collector goes away
@@ -11,7 +11,6 @@
 TEST_NAME=ipfix_mib
 . "$(dirname "$0")/../lib/netns.sh"
 
-require_shared_mibs
 pair_up
 snmpd_start || exit 1
 notrack_lo "$NS_B"
@@ -59,9 +58,9 @@ check "the subagent registered" wait_subagent 30
 # mibwalk FILE: both modules, by name and numerically with raw SMI types
 mibwalk() {
 	local f=$1
-	snmpbulkwalk -v2c -c public -t 5 -r 1 -M "+$SHARED_MIBS" -m +IPFIX-MIB:IPFIX-SELECTOR-MIB \
+	snmpbulkwalk -v2c -c public -t 5 -r 1 -M "$MIBDIRS" -m IPFIX-MIB:IPFIX-SELECTOR-MIB \
 		"$SNMP_AGENT" IPFIX-MIB::ipfixMIB >"$f.names" 2>"$f.names.err"
-	snmpbulkwalk -v2c -c public -t 5 -r 1 -M "+$SHARED_MIBS" -m +IPFIX-MIB:IPFIX-SELECTOR-MIB \
+	snmpbulkwalk -v2c -c public -t 5 -r 1 -M "$MIBDIRS" -m IPFIX-MIB:IPFIX-SELECTOR-MIB \
 		"$SNMP_AGENT" IPFIX-SELECTOR-MIB::ipfixSelectorMIB >>"$f.names" 2>>"$f.names.err"
 	snmpn snmpbulkwalk -m "" -Ox -Ot -t 5 "$SNMP_AGENT" .1.3.6.1.2.1.193 >"$f" 2>&1
 	snmpn snmpbulkwalk -m "" -Ox -Ot -t 5 "$SNMP_AGENT" .1.3.6.1.2.1.194 >>"$f" 2>&1
@@ -139,7 +138,7 @@ sleep 0.3
 kill "$SINK_U" "$SOCAT_T" 2>/dev/null; kill -INT "$TSHARK_PID"
 for p in "$SINK_U" "$SOCAT_T" "$TSHARK_PID"; do wait "$p" 2>/dev/null; done
 
-TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/ipfixmib.py" --mibs "$SHARED_MIBS" --dir "$T" \
+TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/ipfixmib.py" --mibs "$TOP/mibs/ietf" --dir "$T" \
 	--pcap "$T/cap.pcap" --udp-port $UDP_PORT --tcp-port $TCP_PORT --domain 7 --refresh 300 \
 	--idle "$IDLE" || FAILS=$((FAILS + 1))
 finish

@@ -4,7 +4,10 @@
 # bounding set too, no new privileges), reproduced with setpriv.  It must
 # end up with that uid and only CAP_NET_ADMIN in /proc/PID/status, and still
 # collect (events and dumps), serve (AgentX through a socket its group may
-# use) and export (IPFIX to a collector).
+# use), notify (a trap through snmpd to snmptrapd) and export (IPFIX to a
+# collector).  Its log, started like that (no MIBS in its environment, as
+# under systemd), holds only what an operator must act on: no MIB loading,
+# no SNMPv1-conversion remarks.
 TEST_NAME=privilege
 . "$(dirname "$0")/../lib/netns.sh"
 
@@ -25,7 +28,9 @@ agentXPerms 0660 0711 root $U
 agentXTimeout 3
 agentXRetries 1
 rocommunity public 127.0.0.1
+trap2sink udp:127.0.0.1:$TRAP_PORT public
 EOF
+trapd_start
 snmpd_start_file "$T/snmpd.conf" || exit 1
 P=$((30000 + $$ % 20000))
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/ipfixsink" udp $P
@@ -39,11 +44,14 @@ agentx_socket = $T/agentx
 dump_interval = 1s
 [profile host]
 key = host
+[profile tiny]
+key = host
+rows = 4
 [collector sink]
 address = 127.0.0.1
 port = $P
 EOF
-CTF_NS=$NS_B ctflowd_start "$T/run/c.conf" setpriv --reuid="$U" --regid="$U" --init-groups \
+CTF_NS=$NS_B ctflowd_start "$T/run/c.conf" env -u MIBS -u MIBDIRS setpriv --reuid="$U" --regid="$U" --init-groups \
 	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
 	--no-new-privs || exit 1
 
@@ -77,4 +85,13 @@ kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
 kill "$SINK"; wait "$SINK" 2>/dev/null
 grep -q '"records":[1-9]' "$T/sink.out" && pass "the collector received the records" ||
 	fail "collector: $(cat "$T/sink.out")"
+grep -q '32473\.0\.5|.*Counter64' "$T/trapd.log" &&
+	pass "its ctflowProfileEvicting trap (with Counter64 varbinds) reached snmptrapd" ||
+	fail "no ctflowProfileEvicting trap: $(tail -n 3 "$T/trapd.log")"
+# Every line an operator would read, and only those (timestamps cut off).
+sed -E 's/^[0-9:.]+ ctflowd //' "$T/ctflowd.log" >"$T/log.txt"
+unexpected=$(grep -vE '^info: (snmp: NET-SNMP version [0-9.]+ AgentX subagent connected|ctflowd [0-9.]+ started: .*|signal 15: shutting down)$' "$T/log.txt")
+[ -z "$unexpected" ] && [ -s "$T/log.txt" ] &&
+	pass "the log holds only start, AgentX connection and shutdown ($(wc -l <"$T/log.txt") lines)" ||
+	fail "the log holds lines an operator cannot act on: $(echo "$unexpected" | head -n 3 | tr '\n' '|')"
 finish

@@ -159,7 +159,7 @@ def compliance(mibs, walk, names):
     resolved = [ln for ln in open(names) if " = " in ln]
     unnamed = [ln for ln in resolved if not ln.startswith(("IPFIX-MIB::", "IPFIX-SELECTOR-MIB::"))]
     ok(len(resolved) == len(ours) and not unnamed,
-       "the walk by name (-M +shared/mibs -m +IPFIX-MIB:IPFIX-SELECTOR-MIB) resolves all %d "
+       "the walk by name (-M +mibs/ietf -m IPFIX-MIB:IPFIX-SELECTOR-MIB) resolves all %d "
        "objects to their names" % len(ours),
        "%d by name, %d numeric, unresolved: %s" % (len(resolved), len(ours), unnamed[:3]))
 

@@ -150,7 +150,8 @@ notrack_lo() { # notrack_lo NS
 # The mixed workload through the router (21 flows once it has ended): TCP with
 # known payload sizes over IPv4 and IPv6, UDP, DNAT and SNAT, pings; plus the
 # long transfer, started first (3 MB at 600 kB/s, about 5 s), whose pid is
-# LONG.  Servers: tcp 80 and 81, udp 53.
+# LONG.  Servers: tcp 80 and 81, udp 53.  ON_LONG_STARTED, if set, is run
+# once the long transfer is under way (e.g. to start watching it).
 mixed_workload() {
 	bg_in "$NS_S" "$T/tcp80.out" "$TOOLS/flowgen" tcp-server 80
 	bg_in "$NS_S" "$T/tcp81.out" "$TOOLS/flowgen" tcp-server 81
@@ -160,6 +161,7 @@ mixed_workload() {
 		>"$T/long.out" 2>&1 &
 	LONG=$!
 	PIDS+=("$LONG")
+	eval "${ON_LONG_STARTED:-:}"
 	local i
 	for i in 1 2 3; do
 		flowgen_c tcp-client 10.201.2.2 80 $((1000 * i)) $((20000 * i))     # IPv4 TCP
@@ -259,22 +261,11 @@ wait_events() { # wait_events N JSONFILE [SECONDS]
 # persistent directory in the test's temp dir; never the system one.
 SNMP_PORT=${SNMP_PORT:-$((20000 + $$ % 20000))}
 SNMP_AGENT=udp:127.0.0.1:$SNMP_PORT
-# The IETF base modules CTFLOW-MIB imports are test data in ../shared/mibs
-# (Debian ships none of them); only tests that resolve names need them.
-MIBDIRS=+$TOP/mibs:$(cd "$TOP/.." && pwd)/shared/mibs
+# CTFLOW-MIB and the standard modules it imports or ctflowd serves (mibs/ietf,
+# shipped with the project: Debian has none of them).
+MIBDIRS=+$TOP/mibs:$TOP/mibs/ietf
 export SNMP_PERSISTENT_DIR=$T/snmp-persist MIBS=
 mkdir -p "$T/snmp-persist"
-
-# The reference MIB modules (IETF base modules, IPFIX-MIB) the tests resolve
-# names with live in ../shared/mibs, beside the checkout; without them a test
-# that needs them fails, saying so.
-SHARED_MIBS=$(cd "$TOP/.." && pwd)/shared/mibs
-require_shared_mibs() {
-	if [ ! -f "$SHARED_MIBS/IPFIX-MIB" ] || [ ! -f "$SHARED_MIBS/SNMPv2-SMI" ]; then
-		fail "needs the reference MIB modules in ../shared/mibs beside the checkout"
-		exit 1
-	fi
-}
 
 # trapd_start [OUTPUT-OPTIONS...]: a private snmptrapd on 127.0.0.1:$TRAP_PORT
 # that accepts every notification and logs each on one line to $T/trapd.log,
