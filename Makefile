@@ -21,7 +21,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) $(WARN) $(if $(WERROR
              -Isubagent $(shell pkg-config --cflags libmnl 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread $(LDLIBS)
 
-CORE = base_log base_hash base_loop base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
+CORE = base_log base_hash base_loop base_store base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
        acct_track agg_key agg_order agg_table agg_profile out_json out_state snmp_index \
        ipfix_enc ipfix_rec ipfix_export alarm_thresh alarm_health
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
@@ -29,7 +29,7 @@ CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_ipfix mib_alarm
 SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
-UNIT_TESTS = test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm
+UNIT_TESTS = test_store test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink
 TOOL_BINS = $(TOOLS:%=build/tools/%)
@@ -127,7 +127,7 @@ build/tools/%: tests/tools/%.c
 		$(LDLIBS_ALL) -lpthread
 
 # libFuzzer targets: clang only.
-FUZZ_SRCS = kern_ctparse base_conf agg_key agg_order agg_profile agg_table acct_track base_hash base_log \
+FUZZ_SRCS = kern_ctparse base_conf agg_key agg_order agg_profile agg_table acct_track base_hash base_log base_store \
             snmp_index ipfix_enc ipfix_rec
 fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx build/fuzz/fuzz_ipfix
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS:%=subagent/%.c)

@@ -1,22 +1,25 @@
 /*
- * acct_track: a chained hash table of tracked flows over a chunked arena.
+ * acct_track: a chained hash table of tracked flows over one arena.
  *
- * Entries are addressed by 1-based uint32 indexes (0 = none) so the chain and
- * free-list links cost 4 bytes.  The arena grows 4096 entries at a time up to
- * the configured limit and the bucket array doubles as entries are added, so
- * an idle daemon does not hold the worst case, and every DESTROY's lookup
- * touches a bucket array sized to the flows actually tracked (a 4 MiB array
- * for a mostly empty table costs a cache miss per event).
+ * The arena is a store region: a header (the counters, the dump generation,
+ * how many slots were ever used) and the entries, addressed by 1-based uint32
+ * indexes (0 = none) so the chain and free-list links cost 4 bytes.  Only
+ * what is touched is backed by memory (and disk), so an idle daemon does not
+ * hold the worst case.  The bucket array and the free list are rebuilt from
+ * the entries at start; the bucket array doubles as entries are added and
+ * halves again when they go, because every DESTROY looks a bucket up and a
+ * larger array than the table needs costs a cache miss per event.
+ *
+ * Entries are hashed by id and tuple alone, so the incarnations of one tuple
+ * share a chain: that is where a new incarnation is noticed (and counted).
  */
 #include "acct_track.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base_hash.h"
-
-#define CHUNK_SHIFT 12
-#define CHUNK_SIZE (1u << CHUNK_SHIFT)
 
 enum ent_state { ENT_FREE = 0, ENT_LIVE, ENT_TOMB, ENT_ZOMBIE };
 
@@ -31,8 +34,8 @@ struct flow_ident {
 
 struct track_ent {
 	struct flow_ident key;
-	uint32_t next;          /* hash chain or free list */
-	uint64_t start_ns;      /* 0 when timestamps are off */
+	uint32_t next;          /* hash chain or free list (rebuilt at start) */
+	uint64_t start_ns;      /* part of the identity; 0 when timestamps are off */
 	uint64_t pkts[2], bytes[2];
 	union ct_addr rsrc, rdst; /* reply tuple, kept for NAT in unobserved slices */
 	uint16_t rsport, rdport;
@@ -41,23 +44,40 @@ struct track_ent {
 	uint8_t state;
 };
 
-struct track {
-	struct slice_sink sink;
-	struct hash_key hk;
-	uint32_t *buckets;
-	uint32_t nbuckets; /* power of two */
-	struct track_ent **chunks;
-	size_t nchunks;
-	size_t limit;
-	uint32_t fresh;     /* entries handed out from the arena so far */
-	uint32_t free_head;
-	uint32_t gen;       /* current dump generation */
-	int dumping;
-	int sweep_pending;
-	int sweep_closes;   /* the dump completed, so absence means gone */
-	uint32_t sweep_pos;
+/* The persistent part besides the entries. */
+struct track_hdr {
+	uint32_t fresh;         /* slots handed out so far */
+	uint32_t gen;           /* current dump generation */
+	uint32_t epoch;         /* store epoch this header was last saved in */
+	uint32_t pad;
 	struct track_stats st;
 };
+
+#define HDR_BYTES ((sizeof(struct track_hdr) + 63) & ~(size_t)63)
+#define TRACK_LAYOUT 2u /* bump when struct track_ent or track_hdr change */
+
+struct track {
+	struct slice_sink sink;
+	struct store *store;
+	struct hash_key hk;
+	uint32_t *buckets;
+	uint32_t nbuckets;     /* power of two */
+	struct track_hdr *h;
+	struct track_ent *ents;
+	size_t limit;
+	uint32_t free_head;
+	uint32_t recovered_gen; /* entries seen by no dump after this were tracked before the start */
+	int dumping;
+	int sweep_pending;
+	int sweep_closes;      /* the dump completed, so absence means gone */
+	uint32_t sweep_pos;
+};
+
+size_t track_save_max(void)
+{
+	/* an entry, the header, and the records' own headers */
+	return 2 * sizeof(struct track_ent) + HDR_BYTES + 4 * 32;
+}
 
 static int is_icmp(uint8_t proto)
 {
@@ -89,16 +109,37 @@ static void ident_from_flow(const struct ct_flow *f, struct flow_ident *k)
 	tuple_ports(t, &k->sport, &k->dport);
 }
 
+static uint64_t flow_start(const struct ct_flow *f)
+{
+	return (f->has & CT_HAS_START) ? f->start_ns : 0;
+}
+
 static struct track_ent *ent_at(const struct track *tr, uint32_t idx)
 {
-	uint32_t i = idx - 1;
-
-	return &tr->chunks[i >> CHUNK_SHIFT][i & (CHUNK_SIZE - 1)];
+	return &tr->ents[idx - 1];
 }
 
 static uint32_t bucket_of(const struct track *tr, const struct flow_ident *k)
 {
 	return (uint32_t)hash_bytes(&tr->hk, k, sizeof(*k)) & (tr->nbuckets - 1);
+}
+
+/* ---- journal: save before change ---- */
+
+static struct track_stats *stats_w(struct track *tr)
+{
+	uint32_t epoch = store_epoch(tr->store);
+
+	if (tr->h->epoch != epoch) {
+		store_save(tr->store, tr->h, sizeof(*tr->h));
+		tr->h->epoch = epoch;
+	}
+	return &tr->h->st;
+}
+
+static void ent_w(struct track *tr, struct track_ent *e)
+{
+	store_save(tr->store, e, sizeof(*e));
 }
 
 void track_prefetch(const struct track *tr, const struct ct_flow *f, int stage)
@@ -116,61 +157,6 @@ void track_prefetch(const struct track *tr, const struct ct_flow *f, int stage)
 
 #define MIN_BUCKETS 1024u
 
-struct track *track_new(size_t limit, const struct slice_sink *sink)
-{
-	struct track *tr;
-	uint32_t nb = MIN_BUCKETS;
-
-	if (limit == 0 || limit > UINT32_MAX / 2)
-		return NULL;
-	tr = calloc(1, sizeof(*tr));
-	if (!tr)
-		return NULL;
-	tr->buckets = calloc(nb, sizeof(*tr->buckets));
-	tr->chunks = calloc((limit + CHUNK_SIZE - 1) / CHUNK_SIZE, sizeof(*tr->chunks));
-	if (!tr->buckets || !tr->chunks) {
-		track_free(tr);
-		return NULL;
-	}
-	tr->nbuckets = nb;
-	tr->limit = limit;
-	tr->sink = *sink;
-	hash_key_random(&tr->hk);
-	tr->st.limit = limit;
-	return tr;
-}
-
-void track_free(struct track *tr)
-{
-	if (!tr)
-		return;
-	for (size_t i = 0; i < tr->nchunks; i++)
-		free(tr->chunks[i]);
-	free(tr->chunks);
-	free(tr->buckets);
-	free(tr);
-}
-
-static uint32_t ent_alloc(struct track *tr)
-{
-	uint32_t idx = tr->free_head;
-
-	if (idx) {
-		tr->free_head = ent_at(tr, idx)->next;
-		return idx;
-	}
-	if (tr->fresh >= tr->limit)
-		return 0;
-	if ((tr->fresh >> CHUNK_SHIFT) >= tr->nchunks) {
-		struct track_ent *c = calloc(CHUNK_SIZE, sizeof(*c));
-
-		if (!c)
-			return 0;
-		tr->chunks[tr->nchunks++] = c;
-	}
-	return ++tr->fresh;
-}
-
 static void rehash(struct track *tr, uint32_t nb)
 {
 	uint32_t *b = calloc(nb, sizeof(*b));
@@ -180,7 +166,7 @@ static void rehash(struct track *tr, uint32_t nb)
 	free(tr->buckets);
 	tr->buckets = b;
 	tr->nbuckets = nb;
-	for (uint32_t idx = 1; idx <= tr->fresh; idx++) {
+	for (uint32_t idx = 1; idx <= tr->h->fresh; idx++) {
 		struct track_ent *e = ent_at(tr, idx);
 
 		if (e->state == ENT_FREE)
@@ -195,59 +181,74 @@ static void rehash(struct track *tr, uint32_t nb)
 /* Double the bucket array when entries outnumber buckets (load factor 1). */
 static void maybe_grow(struct track *tr)
 {
-	if (tr->st.tracked >= tr->nbuckets && tr->nbuckets < tr->limit)
+	if (tr->h->st.tracked >= tr->nbuckets && tr->nbuckets < tr->limit)
 		rehash(tr, tr->nbuckets * 2);
 }
 
-/*
- * Halve it again when a quarter full, e.g. after a dump's tombstones are
- * gone: every DESTROY looks a bucket up, and a larger array than the table
- * needs costs a cache miss per event.
- */
+/* Halve it again when a quarter full, e.g. after a dump's tombstones are gone. */
 static void maybe_shrink(struct track *tr)
 {
 	uint32_t nb = tr->nbuckets;
 
-	while (nb > MIN_BUCKETS && tr->st.tracked < nb / 4)
+	while (nb > MIN_BUCKETS && tr->h->st.tracked < nb / 4)
 		nb /= 2;
 	if (nb != tr->nbuckets)
 		rehash(tr, nb);
 }
 
-static struct track_ent *ent_insert(struct track *tr, const struct flow_ident *k, uint8_t state)
+static uint32_t ent_alloc(struct track *tr)
+{
+	uint32_t idx = tr->free_head;
+
+	if (idx) {
+		tr->free_head = ent_at(tr, idx)->next;
+		return idx;
+	}
+	if (tr->h->fresh >= tr->limit)
+		return 0;
+	stats_w(tr);
+	return ++tr->h->fresh;
+}
+
+static struct track_ent *ent_insert(struct track *tr, const struct flow_ident *k,
+				    uint64_t start, uint8_t state)
 {
 	uint32_t idx;
 
 	maybe_grow(tr);
 	idx = ent_alloc(tr);
-
 	if (!idx) {
-		tr->st.full_refusals++;
+		stats_w(tr)->full_refusals++;
 		return NULL;
 	}
 	struct track_ent *e = ent_at(tr, idx);
 	uint32_t b = bucket_of(tr, k);
 
+	ent_w(tr, e);
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
+	e->start_ns = start;
 	e->state = state;
 	e->next = tr->buckets[b];
 	tr->buckets[b] = idx;
-	tr->st.tracked++;
+	stats_w(tr)->tracked++;
 	return e;
 }
 
+/* The entry of this incarnation; *sibling says whether another incarnation
+ * of the same id and tuple is tracked. */
 static struct track_ent *ent_find(const struct track *tr, const struct flow_ident *k,
-				  uint32_t *idx_out)
+				  uint64_t start, int *sibling)
 {
+	*sibling = 0;
 	for (uint32_t idx = tr->buckets[bucket_of(tr, k)]; idx; idx = ent_at(tr, idx)->next) {
 		struct track_ent *e = ent_at(tr, idx);
 
-		if (memcmp(&e->key, k, sizeof(*k)) == 0) {
-			if (idx_out)
-				*idx_out = idx;
+		if (memcmp(&e->key, k, sizeof(*k)) != 0)
+			continue;
+		if (e->start_ns == start)
 			return e;
-		}
+		*sibling = 1;
 	}
 	return NULL;
 }
@@ -263,10 +264,11 @@ static void ent_remove(struct track *tr, struct track_ent *e)
 	uint32_t idx = *link;
 
 	*link = e->next;
+	ent_w(tr, e);
 	e->state = ENT_FREE;
 	e->next = tr->free_head;
 	tr->free_head = idx;
-	tr->st.tracked--;
+	stats_w(tr)->tracked--;
 }
 
 static void ent_remember(struct track_ent *e, const struct ct_flow *f)
@@ -277,8 +279,6 @@ static void ent_remember(struct track_ent *e, const struct ct_flow *f)
 		memcpy(e->pkts, f->pkts, sizeof(e->pkts));
 		memcpy(e->bytes, f->bytes, sizeof(e->bytes));
 	}
-	if (f->has & CT_HAS_START)
-		e->start_ns = f->start_ns;
 	e->rsrc = r->src;
 	e->rdst = r->dst;
 	tuple_ports(r, &e->rsport, &e->rdport);
@@ -343,7 +343,7 @@ static void slice_delta(struct track *tr, const struct track_ent *e, const struc
 		if (f->pkts[d] < e->pkts[d] || f->bytes[d] < e->bytes[d])
 			reset = 1;
 	if (reset)
-		tr->st.counter_resets++;
+		stats_w(tr)->counter_resets++;
 	for (int d = 0; d < 2; d++) {
 		s->pkts[d] = reset ? f->pkts[d] : f->pkts[d] - e->pkts[d];
 		s->bytes[d] = reset ? f->bytes[d] : f->bytes[d] - e->bytes[d];
@@ -354,7 +354,7 @@ static void emit(struct track *tr, const struct slice *s)
 {
 	if (!s->flags && !(s->pkts[0] | s->pkts[1] | s->bytes[0] | s->bytes[1]))
 		return;
-	tr->st.slices++;
+	stats_w(tr)->slices++;
 	tr->sink.slice(tr->sink.arg, s);
 }
 
@@ -373,54 +373,48 @@ static void close_unobserved(struct track *tr, struct track_ent *e, uint64_t now
 {
 	struct ct_flow f;
 	struct slice s;
+	struct track_stats *st = stats_w(tr);
 
 	flow_from_ent(e, &f);
 	slice_init(&s, &f, SLICE_END, SLICE_UNOBSERVED, now_ns);
-	tr->st.ended_unobserved++;
+	st->ended_unobserved++;
+	if (e->gen <= tr->recovered_gen)
+		st->ended_while_down++;
 	emit(tr, &s);
 }
 
-/*
- * Find the entry for f.  An entry with the same id and tuple but another
- * start time belongs to an earlier incarnation: it is closed (if still LIVE)
- * and removed, and NULL is returned.
- */
-static struct track_ent *lookup(struct track *tr, const struct ct_flow *f, uint64_t now_ns)
+/* The entry of f's incarnation, counting a new incarnation of a tracked tuple. */
+static struct track_ent *lookup(struct track *tr, const struct ct_flow *f,
+				struct flow_ident *k, int *sibling)
 {
-	struct flow_ident k;
-	struct track_ent *e;
-
-	ident_from_flow(f, &k);
-	e = ent_find(tr, &k, NULL);
-	if (!e || !e->start_ns || !(f->has & CT_HAS_START) || e->start_ns == f->start_ns)
-		return e;
-	tr->st.incarnations++;
-	if (e->state == ENT_LIVE)
-		close_unobserved(tr, e, now_ns);
-	ent_remove(tr, e);
-	return NULL;
+	ident_from_flow(f, k);
+	return ent_find(tr, k, flow_start(f), sibling);
 }
 
 void track_destroy(struct track *tr, const struct ct_flow *f, uint64_t now_ns)
 {
-	struct track_ent *e = lookup(tr, f, now_ns);
+	struct flow_ident k;
+	int sibling;
+	struct track_ent *e = lookup(tr, f, &k, &sibling);
 	uint64_t when = (f->has & CT_HAS_STOP) ? f->stop_ns : now_ns;
+	struct track_stats *st = stats_w(tr);
 	struct slice s;
 
-	tr->st.destroys++;
+	st->destroys++;
 	if (!(f->has & CT_HAS_COUNTERS))
-		tr->st.no_counters++;
+		st->no_counters++;
 	if (e && e->state == ENT_TOMB) {
-		tr->st.duplicate_destroys++;
+		st->duplicate_destroys++;
 		return;
 	}
-	if (!e)
+	if (!e) {
 		slice_init(&s, f, SLICE_START | SLICE_END, SLICE_DESTROY, when);
-	else if (e->state == ENT_LIVE)
+		st->incarnations += (uint64_t)sibling;
+	} else if (e->state == ENT_LIVE) {
 		slice_init(&s, f, SLICE_END, SLICE_DESTROY, when);
-	else {
+	} else {
 		slice_init(&s, f, 0, SLICE_LATE_DESTROY, when);
-		tr->st.late_destroys++;
+		st->late_destroys++;
 	}
 	slice_delta(tr, e, f, &s);
 	emit(tr, &s);
@@ -430,14 +424,12 @@ void track_destroy(struct track *tr, const struct ct_flow *f, uint64_t now_ns)
 		return;
 	}
 	/* A dump is running and may still deliver an older copy of this flow. */
-	if (!e) {
-		struct flow_ident k;
-
-		ident_from_flow(f, &k);
-		e = ent_insert(tr, &k, ENT_TOMB);
-	}
-	if (e)
+	if (!e)
+		e = ent_insert(tr, &k, flow_start(f), ENT_TOMB);
+	if (e) {
+		ent_w(tr, e);
 		e->state = ENT_TOMB;
+	}
 }
 
 /*
@@ -447,36 +439,46 @@ void track_destroy(struct track *tr, const struct ct_flow *f, uint64_t now_ns)
  */
 void track_dump_begin(struct track *tr)
 {
-	tr->gen++;
+	stats_w(tr);
+	tr->h->gen++;
 	tr->dumping = 1;
 	tr->sweep_pending = 0;
 }
 
 void track_dump_row(struct track *tr, const struct ct_flow *f, uint64_t now_ns)
 {
-	struct track_ent *e = lookup(tr, f, now_ns);
+	struct flow_ident k;
+	int sibling;
+	struct track_ent *e = lookup(tr, f, &k, &sibling);
+	struct track_stats *st = stats_w(tr);
 	struct slice s;
 
-	tr->st.dump_rows++;
+	st->dump_rows++;
 	if (!(f->has & CT_HAS_COUNTERS))
-		tr->st.no_counters++;
-	if (e && e->state == ENT_TOMB)
+		st->no_counters++;
+	if (e && e->state == ENT_TOMB) {
+		st->stale_rows++;
 		return;
+	}
 	if (!e) {
-		struct flow_ident k;
-
-		ident_from_flow(f, &k);
-		e = ent_insert(tr, &k, ENT_LIVE);
+		/* being destroyed: its DESTROY (queued, or applied already) counts it */
+		if (f->has & CT_HAS_STOP) {
+			st->dying_rows++;
+			return;
+		}
+		e = ent_insert(tr, &k, flow_start(f), ENT_LIVE);
 		if (!e)
 			return; /* untracked: its DESTROY will account it from zero */
+		st->incarnations += (uint64_t)sibling;
 		slice_init(&s, f, SLICE_START, SLICE_INTERIM, now_ns);
 		slice_delta(tr, NULL, f, &s);
 	} else {
+		ent_w(tr, e);
 		slice_init(&s, f, 0, SLICE_INTERIM, now_ns);
 		slice_delta(tr, e, f, &s);
 	}
 	ent_remember(e, f);
-	e->gen = tr->gen;
+	e->gen = tr->h->gen;
 	emit(tr, &s);
 }
 
@@ -497,7 +499,7 @@ int track_sweep_pending(const struct track *tr)
 static void sweep_one(struct track *tr, struct track_ent *e, uint64_t now_ns)
 {
 	int complete = tr->sweep_closes;
-	uint32_t gen = tr->gen;
+	uint32_t gen = tr->h->gen;
 
 	switch (e->state) {
 	case ENT_TOMB:
@@ -506,6 +508,7 @@ static void sweep_one(struct track *tr, struct track_ent *e, uint64_t now_ns)
 	case ENT_LIVE:
 		if (complete && e->gen != gen) {
 			close_unobserved(tr, e, now_ns);
+			ent_w(tr, e);
 			e->state = ENT_ZOMBIE;
 			e->gen = gen;
 		}
@@ -523,22 +526,159 @@ int track_sweep(struct track *tr, size_t budget, uint64_t now_ns)
 {
 	if (!tr->sweep_pending)
 		return 0;
-	while (budget-- > 0 && tr->sweep_pos < tr->fresh) {
+	while (budget-- > 0 && tr->sweep_pos < tr->h->fresh) {
 		struct track_ent *e = ent_at(tr, ++tr->sweep_pos);
 
 		sweep_one(tr, e, now_ns);
 	}
-	if (tr->sweep_pos < tr->fresh)
+	if (tr->sweep_pos < tr->h->fresh)
 		return 1;
 	tr->sweep_pending = 0;
-	tr->st.sweeps++;
+	stats_w(tr)->sweeps++;
 	maybe_shrink(tr);
 	return 0;
 }
 
 void track_get_stats(const struct track *tr, struct track_stats *st)
 {
-	*st = tr->st;
-	st->bytes_used = tr->nchunks * CHUNK_SIZE * sizeof(struct track_ent) +
+	*st = tr->h->st;
+	st->limit = tr->limit;
+	st->bytes_used = (uint64_t)tr->h->fresh * sizeof(struct track_ent) +
 			 (uint64_t)tr->nbuckets * sizeof(uint32_t);
+}
+
+/* ---- start: the region, checked and indexed ---- */
+
+/* NULL when the entries of a kept region are sound; else what is wrong. */
+static const char *check_entries(const struct track *tr)
+{
+	uint64_t used = 0;
+
+	if (tr->h->fresh > tr->limit)
+		return "more entries than the table holds";
+	for (uint32_t idx = 1; idx <= tr->h->fresh; idx++) {
+		const struct track_ent *e = ent_at(tr, idx);
+
+		if (e->state == ENT_FREE)
+			continue;
+		if (e->state > ENT_ZOMBIE)
+			return "an entry in an unknown state";
+		if (e->key.family != AF_INET && e->key.family != AF_INET6)
+			return "an entry of an unknown address family";
+		if (e->gen > tr->h->gen)
+			return "an entry from a later dump than the table's";
+		used++;
+	}
+	if (used != tr->h->st.tracked)
+		return "its entry count does not match its entries";
+	return NULL;
+}
+
+/* Index what the region holds: chains, free list; tombstones of a dump that
+ * ended with the last run go (its rows never come).  A duplicate incarnation
+ * is a corrupt table. */
+static const char *index_entries(struct track *tr)
+{
+	uint32_t nb = MIN_BUCKETS;
+
+	for (uint32_t idx = 1; idx <= tr->h->fresh; idx++) {
+		struct track_ent *e = ent_at(tr, idx);
+
+		if (e->state == ENT_TOMB) {
+			e->state = ENT_FREE;
+			tr->h->st.tracked--;
+		}
+	}
+	while (nb < tr->h->st.tracked && nb < tr->limit)
+		nb *= 2;
+	if (nb != tr->nbuckets) {
+		uint32_t *b = calloc(nb, sizeof(*b));
+
+		if (!b)
+			return "no memory for its index";
+		free(tr->buckets);
+		tr->buckets = b;
+		tr->nbuckets = nb;
+	}
+	tr->free_head = 0;
+	for (uint32_t idx = tr->h->fresh; idx >= 1; idx--) {
+		struct track_ent *e = ent_at(tr, idx);
+		int sibling;
+
+		if (e->state == ENT_FREE) {
+			e->next = tr->free_head;
+			tr->free_head = idx;
+			continue;
+		}
+		if (ent_find(tr, &e->key, e->start_ns, &sibling))
+			return "the same connection twice";
+		uint32_t b = bucket_of(tr, &e->key);
+
+		e->next = tr->buckets[b];
+		tr->buckets[b] = idx;
+	}
+	return NULL;
+}
+
+static int map_region(struct track *tr, enum store_origin *origin)
+{
+	size_t size = HDR_BYTES + tr->limit * sizeof(struct track_ent);
+	uint64_t sig = (uint64_t)TRACK_LAYOUT << 56 ^ (uint64_t)sizeof(struct track_ent) << 40 ^
+		       (uint64_t)HDR_BYTES << 32 ^ tr->limit;
+	unsigned char *p = store_region(tr->store, "track", sig, size, origin);
+
+	if (!p)
+		return -1;
+	tr->h = (struct track_hdr *)(void *)p;
+	tr->ents = (struct track_ent *)(void *)(p + HDR_BYTES);
+	return 0;
+}
+
+struct track *track_new(size_t limit, const struct slice_sink *sink, struct store *st,
+			enum store_origin *origin)
+{
+	struct track *tr;
+	const char *why;
+
+	if (limit == 0 || limit > UINT32_MAX / 2)
+		return NULL;
+	tr = calloc(1, sizeof(*tr));
+	if (!tr)
+		return NULL;
+	tr->limit = limit;
+	tr->sink = *sink;
+	tr->store = st;
+	tr->nbuckets = MIN_BUCKETS;
+	tr->buckets = calloc(tr->nbuckets, sizeof(*tr->buckets));
+	hash_key_random(&tr->hk);
+	if (!tr->buckets || map_region(tr, origin) < 0) {
+		track_free(tr);
+		return NULL;
+	}
+	if (*origin == STORE_KEPT && ((why = check_entries(tr)) || (why = index_entries(tr)))) {
+		void *p = store_region_reset(st, tr->h, why);
+
+		if (!p) {
+			track_free(tr);
+			return NULL;
+		}
+		tr->h = p;
+		tr->ents = (struct track_ent *)(void *)((unsigned char *)p + HDR_BYTES);
+		memset(tr->buckets, 0, tr->nbuckets * sizeof(*tr->buckets));
+		*origin = STORE_FRESH;
+	}
+	tr->recovered_gen = tr->h->gen;
+	tr->h->st.recovered = tr->h->st.tracked;
+	tr->h->epoch = 0;
+	return tr;
+}
+
+void track_free(struct track *tr)
+{
+	if (!tr)
+		return;
+	if (tr->h)
+		store_region_release(tr->store, tr->h);
+	free(tr->buckets);
+	free(tr);
 }

@@ -20,43 +20,104 @@ void agg_set_observe(struct agg_set *set, agg_observer *fn, void *arg)
 	set->observe_arg = arg;
 }
 
-struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n)
+/* What gives a profile's rows their meaning: a region written under another
+ * definition is not used. */
+static uint64_t profile_sig(const struct agg_profile_def *d)
+{
+	const unsigned char *b = (const unsigned char *)&d->spec;
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < sizeof(d->spec); i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static int same_definition(const struct agg_profile_def *d, const struct agg_profile *p)
+{
+	struct agg_table_stats st;
+
+	agg_table_get_stats(p->tab, &st);
+	return strcmp(d->name, p->name) == 0 && memcmp(&d->spec, &p->spec, sizeof(d->spec)) == 0 &&
+	       d->top == p->top_size && d->rows == st.limit;
+}
+
+/* Take old's table for this definition, if it has one: 1 when taken. */
+static int take_over(struct agg_profile *p, const struct agg_profile_def *d, struct agg_set *old)
+{
+	for (size_t j = 0; old && j < old->n; j++) {
+		struct agg_profile *q = &old->p[j];
+
+		if (q->tab && same_definition(d, q)) {
+			*p = *q;
+			q->tab = NULL;
+			q->top = NULL;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The region is named after the profile and its definition: a changed
+ * definition gets a region of its own, and the old one goes with the old
+ * table (or, at start, as a region nobody asked for). */
+static int profile_init(struct agg_profile *p, const struct agg_profile_def *d, struct store *st)
+{
+	char region[STORE_NAME_MAX];
+
+	memcpy(p->name, d->name, sizeof(p->name));
+	p->spec = d->spec;
+	snprintf(region, sizeof(region), "profile-%s-%016llx", d->name,
+		 (unsigned long long)(profile_sig(d) ^ d->rows));
+	p->tab = agg_table_new(agg_keyspec_maxlen(&p->spec), d->rows, st, region, profile_sig(d),
+			       &p->origin);
+	p->top_size = d->top;
+	p->top = calloc(p->top_size ? p->top_size : 1, sizeof(*p->top));
+	return p->tab && p->top ? 0 : -1;
+}
+
+struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n, struct store *st,
+			    struct agg_set *old, size_t *kept)
 {
 	struct agg_set *set = calloc(1, sizeof(*set) + n * sizeof(set->p[0]));
 
+	if (kept)
+		*kept = 0;
 	if (!set)
 		return NULL;
+	set->n = n;
 	for (size_t i = 0; i < n; i++) {
-		struct agg_profile *p = &set->p[i];
-
-		memcpy(p->name, defs[i].name, sizeof(p->name));
-		p->spec = defs[i].spec;
-		p->tab = agg_table_new(agg_keyspec_maxlen(&p->spec), defs[i].rows);
-		p->top_size = defs[i].top;
-		p->top = calloc(p->top_size ? p->top_size : 1, sizeof(*p->top));
-		set->n = i + 1;
-		if (!p->tab || !p->top) {
-			agg_set_free(set);
-			return NULL;
-		}
+		if (take_over(&set->p[i], &defs[i], old) && kept)
+			(*kept)++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (set->p[i].tab)
+			continue;
+		if (profile_init(&set->p[i], &defs[i], st) < 0)
+			goto fail;
 	}
 	return set;
+fail:
+	/* what was taken over goes back, so the running set stays whole */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; old && j < old->n && set->p[i].tab; j++) {
+			if (!old->p[j].tab && strcmp(old->p[j].name, set->p[i].name) == 0) {
+				old->p[j] = set->p[i];
+				set->p[i].tab = NULL;
+				set->p[i].top = NULL;
+			}
+		}
+	}
+	agg_set_free(set);
+	return NULL;
 }
 
-int agg_set_adopt(struct agg_set *set, size_t i, struct agg_set *old, size_t j)
+size_t agg_set_save_max(const struct agg_set *set)
 {
-	struct agg_profile *p = &set->p[i], *q = &old->p[j], tmp;
-	struct agg_table_stats a, b;
+	size_t n = 0;
 
-	agg_table_get_stats(p->tab, &a);
-	agg_table_get_stats(q->tab, &b);
-	if (strcmp(p->name, q->name) != 0 || memcmp(&p->spec, &q->spec, sizeof(p->spec)) != 0 ||
-	    p->top_size != q->top_size || a.limit != b.limit)
-		return 0;
-	tmp = *p;
-	*p = *q;
-	*q = tmp;
-	return 1;
+	for (size_t i = 0; i < set->n; i++)
+		n += agg_table_save_max(set->p[i].tab);
+	return n;
 }
 
 void agg_set_free(struct agg_set *set)
@@ -68,6 +129,17 @@ void agg_set_free(struct agg_set *set)
 		free(set->p[i].top);
 	}
 	free(set);
+}
+
+void agg_set_retire(struct agg_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		agg_table_retire(set->p[i].tab);
+		set->p[i].tab = NULL;
+	}
+	agg_set_free(set);
 }
 
 size_t agg_set_count(const struct agg_set *set)

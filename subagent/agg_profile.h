@@ -30,6 +30,7 @@ struct agg_profile {
 	char name[AGG_NAME_MAX + 1];
 	struct agg_keyspec spec;
 	struct agg_table *tab;
+	enum store_origin origin; /* the rows are the last run's (STORE_KEPT) */
 	struct agg_rank *top; /* the last ranking, top_size slots */
 	size_t top_size, ntop;
 	uint32_t top_time;   /* realtime seconds of the last ranking */
@@ -48,15 +49,23 @@ struct agg_growth {
 typedef void agg_observer(void *arg, size_t profile, const struct agg_keyspec *spec,
 			  const struct agg_key *key, const struct agg_growth *g, uint32_t now);
 
-struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n);
-void agg_set_observe(struct agg_set *set, agg_observer *fn, void *arg);
 /*
- * Reload: when profile j of old has the same definition as profile i of
- * set (name, key, row limit, top size), move its rows, counters and ranking
- * into set and return 1; the fresh table goes to old, freed with it.
+ * The profiles of defs, each with its table in the store region
+ * "profile-NAME" (the last run's rows when its definition is the same).  On
+ * a reload, `old` is the running set: a profile whose definition did not
+ * change (name, key, row limit, top size) takes over the running table with
+ * its rows, counters and ranking (*kept counts them); a changed one starts
+ * afresh.  agg_set_retire(old) then drops what the new set did not take.
  */
-int agg_set_adopt(struct agg_set *set, size_t i, struct agg_set *old, size_t j);
+struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n, struct store *st,
+			    struct agg_set *old, size_t *kept);
+void agg_set_observe(struct agg_set *set, agg_observer *fn, void *arg);
+/* Free the set; the tables' regions stay for the next run. */
 void agg_set_free(struct agg_set *set);
+/* Free the set and drop the regions of the tables still in it. */
+void agg_set_retire(struct agg_set *set);
+/* The most bytes of journal applying one slice may save. */
+size_t agg_set_save_max(const struct agg_set *set);
 
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);
 /* Move up to budget new rows of each profile into its ordered index; returns

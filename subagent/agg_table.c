@@ -13,11 +13,22 @@
 #include "agg_order.h"
 #include "base_hash.h"
 
+/* The persistent part besides the rows. */
+struct table_hdr {
+	uint32_t fresh;     /* slots handed out so far */
+	uint32_t epoch;
+	uint64_t rows, inserts, evictions;
+};
+
+#define HDR_BYTES 64u
+#define TABLE_LAYOUT 2u /* bump when struct agg_row or table_hdr change */
+
 struct agg_table {
+	struct store *store;
+	struct table_hdr *h;
 	unsigned char *arena;
 	size_t stride;
 	uint32_t limit;
-	uint32_t fresh;     /* slots handed out so far */
 	uint32_t *buckets;
 	uint32_t nbuckets;
 	uint32_t lru_head, lru_tail; /* head = most recently updated */
@@ -27,7 +38,6 @@ struct agg_table {
 	uint32_t npending;
 	uint64_t *baseline;          /* per row: octets at the last ranking */
 	struct hash_key hk;
-	struct agg_table_stats st;
 };
 
 struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx)
@@ -35,10 +45,56 @@ struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx)
 	return (struct agg_row *)(void *)(t->arena + (size_t)(idx - 1) * t->stride);
 }
 
-struct agg_table *agg_table_new(size_t key_max, size_t limit)
+size_t agg_table_save_max(const struct agg_table *t)
+{
+	return 2 * (t->stride + 32) + HDR_BYTES + 32;
+}
+
+/* Save the header (once per transaction) before it changes. */
+static struct table_hdr *hdr_w(struct agg_table *t)
+{
+	uint32_t epoch = store_epoch(t->store);
+
+	if (t->h->epoch != epoch) {
+		store_save(t->store, t->h, sizeof(*t->h));
+		t->h->epoch = epoch;
+	}
+	return t->h;
+}
+
+/* Save a row (once per transaction) before it changes. */
+static void row_w(struct agg_table *t, struct agg_row *r)
+{
+	uint32_t epoch = store_epoch(t->store);
+
+	if (r->epoch != epoch) {
+		store_save(t->store, r, t->stride);
+		r->epoch = epoch;
+	}
+}
+
+static const char *rebuild(struct agg_table *t);
+
+static int map_region(struct agg_table *t, const char *name, uint64_t sig,
+		      enum store_origin *origin)
+{
+	unsigned char *p;
+
+	sig ^= (uint64_t)TABLE_LAYOUT << 56 ^ (uint64_t)t->stride << 40 ^ t->limit;
+	p = store_region(t->store, name, sig, HDR_BYTES + (size_t)t->limit * t->stride, origin);
+	if (!p)
+		return -1;
+	t->h = (struct table_hdr *)(void *)p;
+	t->arena = p + HDR_BYTES;
+	return 0;
+}
+
+struct agg_table *agg_table_new(size_t key_max, size_t limit, struct store *st, const char *name,
+				uint64_t sig, enum store_origin *origin)
 {
 	struct agg_table *t;
 	uint32_t nb = 64;
+	const char *why;
 
 	if (limit == 0 || limit > UINT32_MAX / 2 || key_max == 0 || key_max > AGG_KEY_MAX)
 		return NULL;
@@ -47,23 +103,37 @@ struct agg_table *agg_table_new(size_t key_max, size_t limit)
 		return NULL;
 	while (nb < limit)
 		nb <<= 1;
+	t->store = st;
 	t->stride = (offsetof(struct agg_row, key) + key_max + 7) & ~(size_t)7;
 	t->limit = (uint32_t)limit;
 	t->nbuckets = nb;
-	/* calloc'd pages are only backed once rows are written to them */
-	t->arena = calloc(limit, t->stride);
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	t->baseline = calloc(limit + 1, sizeof(*t->baseline));
 	t->ordered = calloc(limit + 1, sizeof(*t->ordered));
 	t->pending = calloc(limit, sizeof(*t->pending));
 	t->order = agg_order_new((uint32_t)limit);
-	if (!t->arena || !t->buckets || !t->baseline || !t->ordered || !t->pending || !t->order) {
+	hash_key_random(&t->hk);
+	if (!t->buckets || !t->baseline || !t->ordered || !t->pending || !t->order ||
+	    map_region(t, name, sig, origin) < 0) {
 		agg_table_free(t);
 		return NULL;
 	}
-	hash_key_random(&t->hk);
-	t->st.limit = limit;
-	t->st.row_bytes = (uint32_t)t->stride;
+	if (*origin == STORE_KEPT && (why = rebuild(t)) != NULL) {
+		unsigned char *p = store_region_reset(st, t->h, why);
+
+		memset(t->buckets, 0, (size_t)nb * sizeof(*t->buckets));
+		t->lru_head = t->lru_tail = 0;
+		t->npending = 0;
+		*origin = STORE_FRESH;
+		if (!p) {
+			t->h = NULL;
+			agg_table_free(t);
+			return NULL;
+		}
+		t->h = (struct table_hdr *)(void *)p;
+		t->arena = p + HDR_BYTES;
+	}
+	t->h->epoch = 0;
 	return t;
 }
 
@@ -71,13 +141,23 @@ void agg_table_free(struct agg_table *t)
 {
 	if (!t)
 		return;
-	free(t->arena);
+	if (t->h)
+		store_region_release(t->store, t->h);
 	free(t->buckets);
 	free(t->baseline);
 	free(t->ordered);
 	free(t->pending);
 	agg_order_free(t->order);
 	free(t);
+}
+
+void agg_table_retire(struct agg_table *t)
+{
+	if (t && t->h) {
+		store_region_drop(t->store, t->h);
+		t->h = NULL;
+	}
+	agg_table_free(t);
 }
 
 static int row_key_cmp(const struct agg_row *a, const struct agg_row *b)
@@ -184,9 +264,9 @@ static void hash_unlink(struct agg_table *t, uint32_t idx)
 /* A slot for a new row: a fresh one, or the least recently updated row. */
 static uint32_t take_slot(struct agg_table *t)
 {
-	if (t->fresh < t->limit) {
-		t->st.rows++;
-		return ++t->fresh;
+	if (t->h->fresh < t->limit) {
+		hdr_w(t)->rows++;
+		return ++t->h->fresh;
 	}
 	uint32_t victim = t->lru_tail;
 
@@ -195,7 +275,7 @@ static uint32_t take_slot(struct agg_table *t)
 	if (t->ordered[victim]) /* out of the tree while its key is intact */
 		agg_order_remove(t->order, victim, order_cmp, t);
 	t->ordered[victim] = 0;
-	t->st.evictions++;
+	hdr_w(t)->evictions++;
 	return victim;
 }
 
@@ -206,6 +286,7 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 
 	if (idx) {
 		r = agg_table_row(t, idx);
+		row_w(t, r);
 		/*
 		 * Rows keep their last update in whole seconds, so the list only
 		 * needs to move a row when that second changes: the tail is still
@@ -221,7 +302,9 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 	}
 	idx = take_slot(t);
 	r = agg_table_row(t, idx);
+	store_save(t->store, r, t->stride);
 	memset(r, 0, t->stride);
+	r->epoch = store_epoch(t->store);
 	r->keylen = key->len;
 	memcpy(r->key, key->b, key->len);
 	r->first = r->last = r->created = now;
@@ -234,13 +317,13 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 		agg_table_order_sync(t, SIZE_MAX);
 	t->pending[t->npending++] = idx;
 	t->baseline[idx] = 0;
-	t->st.inserts++;
+	hdr_w(t)->inserts++;
 	return r;
 }
 
 uint32_t agg_table_next(const struct agg_table *t, uint32_t idx)
 {
-	while (++idx <= t->fresh)
+	while (++idx <= t->h->fresh)
 		if (agg_table_row(t, idx)->keylen)
 			return idx;
 	return 0;
@@ -254,11 +337,18 @@ void agg_row_key(const struct agg_row *r, struct agg_key *key)
 
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st)
 {
-	*st = t->st;
-	st->index_bytes = (uint64_t)t->fresh * (sizeof(*t->baseline) + sizeof(*t->ordered) +
-						 sizeof(*t->pending)) +
-			  agg_order_bytes(t->order, t->fresh);
-	st->bytes_used = (uint64_t)t->fresh * t->stride + st->index_bytes +
+	uint32_t fresh = t->h->fresh;
+
+	memset(st, 0, sizeof(*st));
+	st->rows = t->h->rows;
+	st->limit = t->limit;
+	st->inserts = t->h->inserts;
+	st->evictions = t->h->evictions;
+	st->row_bytes = (uint32_t)t->stride;
+	st->index_bytes = (uint64_t)fresh * (sizeof(*t->baseline) + sizeof(*t->ordered) +
+					      sizeof(*t->pending)) +
+			  agg_order_bytes(t->order, fresh);
+	st->bytes_used = (uint64_t)fresh * t->stride + st->index_bytes +
 			 (uint64_t)t->nbuckets * sizeof(uint32_t);
 }
 
@@ -369,4 +459,56 @@ size_t agg_table_rank(struct agg_table *t, struct agg_rank *out, size_t n)
 	}
 	qsort(out, k, sizeof(*out), rank_desc);
 	return k;
+}
+
+/* ---- start: the rows of the last run, checked and indexed ---- */
+
+static int by_last(const void *a, const void *b, void *ctx)
+{
+	const struct agg_table *t = ctx;
+	uint32_t la = agg_table_row(t, *(const uint32_t *)a)->last;
+	uint32_t lb = agg_table_row(t, *(const uint32_t *)b)->last;
+
+	return la < lb ? -1 : la > lb;
+}
+
+/*
+ * Check every row, index it (hash), rebuild the LRU list in order of last
+ * update (oldest at the tail), queue every row for the ordered index, and
+ * start the ranking window from the counters as they are.  NULL, or what is
+ * wrong with the rows (the region is then refused).
+ */
+static const char *rebuild(struct agg_table *t)
+{
+	uint32_t fresh = t->h->fresh, *order;
+	size_t key_max = t->stride - offsetof(struct agg_row, key);
+
+	if (fresh > t->limit || t->h->rows != fresh)
+		return "its row count does not match its rows";
+	for (uint32_t idx = 1; idx <= fresh; idx++) {
+		struct agg_row *r = agg_table_row(t, idx);
+		struct agg_key k;
+
+		if (r->keylen == 0 || r->keylen > key_max)
+			return "a row with a key of impossible length";
+		agg_row_key(r, &k);
+		if (find_idx(t, &k))
+			return "the same key in two rows";
+		uint32_t b = bucket_of(t, r->key, r->keylen);
+
+		r->hnext = t->buckets[b];
+		t->buckets[b] = idx;
+		t->pending[t->npending++] = idx;
+		t->baseline[idx] = r->bytes[0] + r->bytes[1];
+	}
+	order = malloc((fresh ? fresh : 1) * sizeof(*order));
+	if (!order)
+		return "no memory to index it";
+	for (uint32_t i = 0; i < fresh; i++)
+		order[i] = i + 1;
+	qsort_r(order, fresh, sizeof(*order), by_last, t);
+	for (uint32_t i = 0; i < fresh; i++)
+		lru_push_head(t, order[i]);
+	free(order);
+	return NULL;
 }

@@ -9,6 +9,13 @@
  * that grew most since the last ranking.  The table knows nothing of flows
  * or OIDs: it stores keys and counters.
  *
+ * The arena is a store region: the rows, their counters and creation times
+ * and the table's own counters survive a restart; the hash, the LRU list
+ * (rebuilt from each row's last update) and the ordered index are rebuilt
+ * from the rows at start.  A row is saved to the store's journal the first
+ * time a transaction touches it (agg_table_upsert), so the caller must hold
+ * a transaction while it changes the table.
+ *
  * New rows join the ordered index later, not on the event path: inserting
  * into a million-row tree is some 30 dependent cache misses (580 ns against
  * 300 ns for the rest of creating a row), enough to fall behind a kernel
@@ -23,6 +30,7 @@
 #include <stdint.h>
 
 #include "agg_key.h"
+#include "base_store.h"
 
 /* [0] is the forward direction (original packets; for host keys: sent by the
  * host), [1] the reverse (reply packets; for host keys: received). */
@@ -32,7 +40,8 @@ struct agg_row {
 	uint32_t first;   /* realtime seconds: earliest flow start counted here */
 	uint32_t last;    /* realtime seconds: last update */
 	uint32_t created; /* realtime seconds: row (and its counters) created */
-	uint32_t lru_prev, lru_next, hnext;
+	uint32_t lru_prev, lru_next, hnext; /* rebuilt at start */
+	uint32_t epoch;   /* store epoch it was last saved in */
 	uint8_t keylen;   /* 0 = slot unused */
 	uint8_t key[];
 };
@@ -45,8 +54,18 @@ struct agg_table_stats {
 
 struct agg_table;
 
-struct agg_table *agg_table_new(size_t key_max, size_t limit);
+/*
+ * The region `name` of st (its layout: key_max, limit, and `sig`, which the
+ * owner derives from what gives the rows their meaning).  *origin says
+ * whether the rows are the previous run's.  NULL on failure.
+ */
+struct agg_table *agg_table_new(size_t key_max, size_t limit, struct store *st, const char *name,
+				uint64_t sig, enum store_origin *origin);
+/* Frees the table; its region stays (retire: it goes too). */
 void agg_table_free(struct agg_table *t);
+void agg_table_retire(struct agg_table *t);
+/* The bytes of journal one upsert may save. */
+size_t agg_table_save_max(const struct agg_table *t);
 
 /* Find or create the row for key and record `now` (seconds) as its last
  * update.  When the table is full, a row with the oldest last update is

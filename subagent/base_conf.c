@@ -115,6 +115,7 @@ static const struct key_def global_keys[] = {
 	{ "ipfix_enterprise_ies", V_BOOL, 0, 1, GOFF(ipfix_enterprise_ies) },
 	{ "ipfix_stats_interval", V_DURATION_MS, 1000, 86400000, GOFF(ipfix_stats_interval_ms) },
 	{ "state_file", V_PATH, 0, 0, GOFF(state_file) },
+	{ "state_dir", V_PATH, 0, 0, GOFF(state_dir) },
 };
 
 static const struct key_def collector_keys[] = {
@@ -166,6 +167,7 @@ void conf_defaults(struct conf *c)
 	c->loop_budget_ms = 5;
 	snprintf(c->dump_file, sizeof(c->dump_file), "/run/ctflowd/tables.json");
 	snprintf(c->state_file, sizeof(c->state_file), "/var/lib/ctflowd/thresholds.conf");
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ctflowd");
 	c->log_level = LOG_LVL_INFO;
 	c->snmp = 1;
 	/* Explicit, unix only: left unset, net-snmp falls back to tcp:localhost:705

@@ -51,6 +51,7 @@ struct conf {
 	size_t nthresholds;
 	struct thresh_def thresholds[CONF_MAX_THRESHOLDS];
 	char state_file[PATH_MAX];  /* thresholds created over SNMP, nonVolatile */
+	char state_dir[PATH_MAX];   /* what survives a restart; "" = nothing does */
 };
 
 void conf_defaults(struct conf *c);

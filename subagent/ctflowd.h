@@ -14,21 +14,30 @@
 #include "alarm_thresh.h"
 #include "base_conf.h"
 #include "base_loop.h"
+#include "base_store.h"
 #include "kern_ctsock.h"
 
 #define CTFLOWD_VERSION "0.1.0"
+
+/* Daemon-level counters, kept across restarts (the store region "daemon"). */
+struct ctf_counters {
+	uint32_t epoch, pad;
+	uint64_t resyncs;         /* dumps started because events were lost */
+	uint64_t notify_sent;     /* notifications handed to the master agent */
+	uint64_t notify_dropped;  /* lost (queue full) */
+	uint64_t starts;          /* times ctflowd started on this state */
+	uint64_t created;         /* realtime seconds the state was created */
+};
 
 /* Daemon-level health, beside the modules' own statistics. */
 struct ctf_health {
 	uint64_t started;         /* realtime seconds */
 	uint64_t last_event;      /* realtime seconds of the last DESTROY, 0 = none */
-	uint64_t resyncs;         /* dumps started because events were lost */
 	int acct_on, tstamp_on;   /* sysctls as last read, -1 = unknown */
 	int events_mode;          /* nf_conntrack_events, -1 = unknown */
 	int idle_timeout;         /* nf_conntrack_generic_timeout (s), -1 = unknown */
-	uint64_t notify_sent;     /* notifications handed to the master agent */
 	uint64_t notify_held;     /* waiting for the master agent */
-	uint64_t notify_dropped;  /* lost (queue full) */
+	int state_kept;           /* the tables are the last run's */
 };
 
 struct snmp_agent;
@@ -37,6 +46,9 @@ struct ipfix_exporter;
 struct ctflowd {
 	struct conf conf;
 	int foreground;
+	struct store *store;
+	struct ctf_counters *counters; /* in the store: change inside a transaction (counters_w) */
+	size_t item_save_max;     /* journal bytes one event or dump row may need */
 	struct loop *loop;
 	struct ctsock *cs;
 	struct track *track;
@@ -56,5 +68,7 @@ struct ctflowd {
 
 /* One threshold alarm in the log. */
 void log_alarm(const struct ctflowd *d, const struct alarm_event *e);
+/* The daemon counters, saved before a change (inside a transaction). */
+struct ctf_counters *counters_w(struct ctflowd *d);
 
 #endif

@@ -9,6 +9,17 @@
  * session holds at most one partly written message; while the kernel's
  * socket buffer is full the pump waits for POLLOUT and records queue in the
  * ring.
+ *
+ * Each session is a store region: the waiting records, the sequence number,
+ * the counters and the message last handed to the kernel.  A message's
+ * records leave the ring in a transaction that commits before the message is
+ * written, and it is counted as sent in one that commits after the kernel
+ * took all of it.  So after a kill, nothing queued is lost and nothing sent
+ * is sent again, except what no program can know: a message whose write the
+ * kill interrupted at its very end is taken as written (a kill is delivered
+ * as a system call returns).  A message the kernel had not taken (full
+ * buffer, or only part of it over TCP) is sent again whole; over TCP with
+ * the new connection's sequence number, after the templates.
  */
 #include "ipfix_export.h"
 
@@ -26,6 +37,8 @@
 #include "base_log.h"
 #include "ipfix_rec.h"
 
+#include <stdio.h>
+
 #define PUMP_MS 20
 #define PUMP_MESSAGES 64 /* per session and pump call */
 #define TCP_MSG_MAX 16384
@@ -38,6 +51,31 @@ struct tstate {
 	uint64_t records, sent_ms, since_ms;
 };
 
+/* The message handed to the kernel: written while len > off. */
+struct out_state {
+	uint32_t len, off;
+	uint32_t blocked;            /* the kernel did not take all of it at once */
+	uint32_t data;               /* data records in it, flow and options */
+	uint64_t records, packets, octets; /* flow records and what they carry */
+	uint64_t trecs[2 * MAX_TEMPLATES]; /* data records per template position */
+};
+
+/* What a session keeps across restarts (saved once per transaction). */
+struct sess_hdr {
+	uint32_t epoch;
+	uint32_t head, count;        /* the ring of waiting records */
+	uint32_t capacity;
+	uint64_t drop_fill;          /* overflow: octets of the message being dropped */
+	uint16_t local_port;         /* UDP: bound again after a restart */
+	uint16_t pad[3];
+	struct out_state out;        /* the message being written */
+	struct out_state again;      /* one to send again, after the templates */
+	struct ipfix_session_stats st;
+};
+
+#define SESS_HDR_BYTES ((sizeof(struct sess_hdr) + 63) & ~(size_t)63)
+#define SESS_LAYOUT 1u
+
 struct session {
 	struct ipfix_exporter *x;
 	struct ipfix_collector_cfg cfg;
@@ -45,40 +83,74 @@ struct session {
 	socklen_t salen;
 	int fd, io;
 	size_t msg_max;
-	struct ipfix_flowrec *ring;
-	uint32_t head, count;
-	uint8_t *out;                /* TCP: the message being written */
-	size_t out_len, out_off;
-	uint64_t out_records, out_packets, out_octets;
-	uint64_t out_data;           /* data records in `out`, flow and options */
-	uint64_t out_trecs[2 * MAX_TEMPLATES]; /* ... per template position */
+	struct sess_hdr *h;          /* persistent: the header ... */
+	uint8_t *out;                /* ... the message being written (TCP_MSG_MAX) ... */
+	uint8_t *again;              /* ... one to send again (TCP_MSG_MAX) ... */
+	struct ipfix_flowrec *ring;  /* ... and the ring */
+	enum store_origin origin;
 	struct tstate tmpl[2 * MAX_TEMPLATES]; /* by template position (template_at) */
 	struct sockaddr_storage local;
 	uint64_t rate_base;          /* octets at the last rate tick */
+	uint64_t rate;               /* octets of the last second */
 	uint64_t tcp_segs;           /* data segments of the TCP connections that ended */
-	size_t drop_fill;            /* overflow: octets of the message being dropped */
 	int need_templates, need_stats;
 	size_t next_template;        /* announcing: the first template not yet sent */
 	size_t nopt;                 /* options templates this session uses */
 	uint64_t templates_due_ms, reconnect_at_ms;
 	uint32_t backoff_ms;         /* wait before the next connection attempt */
 	int was_up;                  /* the attempt that is ending had connected */
-	struct ipfix_session_stats st;
+};
+
+/* The exporter's own persistent counters. */
+struct meter_hdr {
+	uint32_t epoch;
+	uint32_t pad;
+	struct ipfix_metering m;
 };
 
 struct ipfix_exporter {
 	struct ipfix_cfg cfg;
 	struct loop *lp;
+	struct store *st;
 	struct ipfix_source src;
 	struct session *s;
 	size_t n;
 	int t_pump, t_stats, t_rate;
 	uint32_t epid;
-	struct ipfix_metering meter;
+	struct meter_hdr *meter;
 	const struct ipfix_template *data_t[MAX_TEMPLATES], *opt_t[MAX_TEMPLATES];
 	size_t ndata, nopt;
 	uint8_t msg[65536];
 };
+
+/* ---- transactions ---- */
+
+/* Begin one unless the caller holds one (the event path does): 1 if begun. */
+static int x_begin(struct ipfix_exporter *x)
+{
+	if (store_epoch(x->st))
+		return 0;
+	store_begin(x->st);
+	return 1;
+}
+
+static void x_end(struct ipfix_exporter *x, int began)
+{
+	if (began)
+		store_commit(x->st);
+}
+
+/* The session's header, saved once per transaction before it changes. */
+static struct sess_hdr *hw(struct session *s)
+{
+	uint32_t epoch = store_epoch(s->x->st);
+
+	if (s->h->epoch != epoch) {
+		store_save(s->x->st, s->h, sizeof(*s->h));
+		s->h->epoch = epoch;
+	}
+	return s->h;
+}
 
 static uint64_t now_ms(void)
 {
@@ -91,13 +163,14 @@ static uint64_t now_ms(void)
 static void count_drop(struct session *s, uint64_t flows, uint64_t pkts, uint64_t octets)
 {
 	uint64_t t = now_ms();
+	struct ipfix_session_stats *st = &hw(s)->st;
 
-	s->st.notsent_flows += flows;
-	s->st.notsent_packets += pkts;
-	s->st.notsent_octets += octets;
-	if (!s->st.first_drop_ms)
-		s->st.first_drop_ms = t;
-	s->st.last_drop_ms = t;
+	st->notsent_flows += flows;
+	st->notsent_packets += pkts;
+	st->notsent_octets += octets;
+	if (!st->first_drop_ms)
+		st->first_drop_ms = t;
+	st->last_drop_ms = t;
 }
 
 /* ---- the ring of waiting records ---- */
@@ -113,36 +186,41 @@ static void drop_record(struct session *s, const struct ipfix_flowrec *r)
 {
 	size_t len = ipfix_record_len(ipfix_rec_template(r, s->x->cfg.enterprise_ies));
 	size_t cap = s->msg_max - IPFIX_HDR_LEN - IPFIX_SET_HDR_LEN;
+	struct sess_hdr *h = hw(s);
 
 	count_drop(s, 1, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
-	if (!s->drop_fill || s->drop_fill + len > cap) {
-		s->st.discarded_messages++;
-		s->drop_fill = 0;
+	if (!h->drop_fill || h->drop_fill + len > cap) {
+		h->st.discarded_messages++;
+		h->drop_fill = 0;
 	}
-	s->drop_fill += len;
+	h->drop_fill += len;
 }
 
 static void ring_push(struct session *s, const struct ipfix_flowrec *r)
 {
-	if (s->count == s->cfg.buffer) {
+	struct sess_hdr *h = hw(s);
+
+	if (h->count == h->capacity) {
 		drop_record(s, r);
 		return;
 	}
-	s->ring[(s->head + s->count) % s->cfg.buffer] = *r;
-	s->count++;
-	if (s->count > s->st.buffered_max)
-		s->st.buffered_max = s->count;
+	s->ring[(h->head + h->count) % h->capacity] = *r;
+	h->count++;
+	if (h->count > h->st.buffered_max)
+		h->st.buffered_max = h->count;
 }
 
 static const struct ipfix_flowrec *ring_peek(const struct session *s)
 {
-	return s->count ? &s->ring[s->head] : NULL;
+	return s->h->count ? &s->ring[s->h->head] : NULL;
 }
 
 static void ring_pop(struct session *s)
 {
-	s->head = (s->head + 1) % s->cfg.buffer;
-	s->count--;
+	struct sess_hdr *h = hw(s);
+
+	h->head = (h->head + 1) % h->capacity;
+	h->count--;
 }
 
 /* ---- transport ---- */
@@ -152,9 +230,20 @@ static void on_io(void *arg, short revents);
 /* The message in `out` is done with: sent, or lost (counted by the caller). */
 static void out_clear(struct session *s)
 {
-	s->out_len = s->out_off = 0;
-	s->out_records = s->out_packets = s->out_octets = s->out_data = 0;
-	memset(s->out_trecs, 0, sizeof(s->out_trecs));
+	memset(&hw(s)->out, 0, sizeof(s->h->out));
+}
+
+/* The message in `out` did not get through whole: keep it to send again
+ * (send_again); its records were never sent, so the sequence number they
+ * took is given back. */
+static void keep_for_again(struct session *s)
+{
+	struct sess_hdr *h = hw(s);
+
+	memcpy(s->again, s->out, h->out.len);
+	h->again = h->out;
+	h->st.seq -= h->out.data;
+	out_clear(s);
 }
 
 /* Data segments this TCP connection has sent so far (the kernel counts them). */
@@ -164,7 +253,7 @@ static uint64_t tcp_segs_now(const struct session *s)
 	socklen_t len = sizeof(ti);
 
 	memset(&ti, 0, sizeof(ti));
-	if (!s->cfg.tcp || s->fd < 0 || s->st.state != IPFIX_UP ||
+	if (!s->cfg.tcp || s->fd < 0 || s->h->st.state != IPFIX_UP ||
 	    getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return 0;
 	return ti.tcpi_data_segs_out;
@@ -172,18 +261,28 @@ static uint64_t tcp_segs_now(const struct session *s)
 
 static void session_close(struct session *s)
 {
+	int began = x_begin(s->x);
+	struct sess_hdr *h = hw(s);
+
 	s->tcp_segs += tcp_segs_now(s);
 	if (s->io >= 0)
 		loop_io_del(s->x->lp, s->io);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = s->io = -1;
-	s->st.state = IPFIX_DOWN;
-	if (s->out_len > s->out_off) { /* a message cut short is lost to the collector */
-		s->st.discarded_messages++;
-		count_drop(s, s->out_records, s->out_packets, s->out_octets);
+	h->st.state = IPFIX_DOWN;
+	if (h->out.len > h->out.off) {
+		/* a collector drops a message cut short: over TCP it goes again,
+		 * whole, on the next connection */
+		if (s->cfg.tcp) {
+			keep_for_again(s);
+		} else {
+			h->st.discarded_messages++;
+			count_drop(s, h->out.records, h->out.packets, h->out.octets);
+			out_clear(s);
+		}
 	}
-	out_clear(s);
+	x_end(s->x, began);
 	/* the collector forgets a session's templates with the session */
 	for (size_t i = 0; i < 2 * MAX_TEMPLATES; i++)
 		s->tmpl[i].live = 0;
@@ -198,23 +297,51 @@ static void session_close(struct session *s)
 	s->reconnect_at_ms = now_ms() + s->backoff_ms;
 }
 
-/* A new transport session: templates first, sequence numbers from 0. */
+/* A new transport session: templates first; sequence numbers from 0 on a
+ * new TCP connection, where they continue over UDP (the same socket, bound
+ * to the same port after a restart, is the same session to the collector). */
 static void session_up(struct session *s)
 {
-	s->st.state = IPFIX_UP;
-	s->was_up = 1;
-	s->st.seq = 0;
-	s->st.connects++;
-	s->st.session_start_ms = now_ms();
+	int began = x_begin(s->x);
+	struct sess_hdr *h = hw(s);
 	socklen_t len = sizeof(s->local);
 
+	h->st.state = IPFIX_UP;
+	s->was_up = 1;
+	if (s->cfg.tcp)
+		h->st.seq = 0;
+	h->st.connects++;
+	h->st.session_start_ms = now_ms();
 	if (getsockname(s->fd, (struct sockaddr *)&s->local, &len) < 0)
 		memset(&s->local, 0, sizeof(s->local));
+	if (s->local.ss_family == AF_INET)
+		h->local_port = ntohs(((struct sockaddr_in *)&s->local)->sin_port);
+	else if (s->local.ss_family == AF_INET6)
+		h->local_port = ntohs(((struct sockaddr_in6 *)&s->local)->sin6_port);
+	x_end(s->x, began);
 	s->need_templates = 1;
 	s->next_template = 0;
 	s->need_stats = s->nopt > 0;
 	s->templates_due_ms = 0;
 	loop_io_events(s->x->lp, s->io, POLLIN);
+}
+
+/* UDP after a restart: the port the collector knows this session by. */
+static void bind_same_port(struct session *s)
+{
+	struct sockaddr_storage b;
+
+	if (s->cfg.tcp || !s->h->local_port)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.ss_family = s->sa.ss_family;
+	if (b.ss_family == AF_INET)
+		((struct sockaddr_in *)&b)->sin_port = htons(s->h->local_port);
+	else
+		((struct sockaddr_in6 *)&b)->sin6_port = htons(s->h->local_port);
+	/* taken meanwhile: any port will do, the collector sees a new session */
+	(void)!bind(s->fd, (struct sockaddr *)&b,
+		    b.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 }
 
 static void session_connect(struct session *s)
@@ -231,14 +358,47 @@ static void session_connect(struct session *s)
 		session_close(s);
 		return;
 	}
+	bind_same_port(s);
 	/* UDP: connect() only fixes the peer (and lets ICMP errors surface) */
 	if (connect(s->fd, (struct sockaddr *)&s->sa, s->salen) == 0) {
 		session_up(s);
 	} else if (errno == EINPROGRESS) {
-		s->st.state = IPFIX_CONNECTING;
+		int began = x_begin(s->x);
+
+		hw(s)->st.state = IPFIX_CONNECTING;
+		x_end(s->x, began);
 	} else {
 		session_close(s);
 	}
+}
+
+/* The message in `out` has gone out in full: count it as sent. */
+static void out_sent(struct session *s)
+{
+	int began = x_begin(s->x);
+	struct sess_hdr *h = hw(s);
+
+	h->st.messages++;
+	h->st.octets += h->out.len;
+	h->st.records += h->out.records;
+	h->st.data_records += h->out.data;
+	for (size_t i = 0; i < 2 * MAX_TEMPLATES; i++)
+		s->tmpl[i].records += h->out.trecs[i];
+	h->drop_fill = 0;
+	out_clear(s);
+	x_end(s->x, began);
+}
+
+/* A message the kernel would not take: counted as lost. */
+static void out_lost(struct session *s)
+{
+	int began = x_begin(s->x);
+	struct sess_hdr *h = hw(s);
+
+	h->st.discarded_messages++;
+	count_drop(s, h->out.records, h->out.packets, h->out.octets);
+	out_clear(s);
+	x_end(s->x, began);
 }
 
 /* UDP: one datagram.  A full socket buffer keeps it for POLLOUT; an ICMP error
@@ -246,50 +406,41 @@ static void session_connect(struct session *s)
  * was not sent), so it is tried once more; anything else loses it. */
 static int flush_udp(struct session *s)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		ssize_t w = send(s->fd, s->out, s->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	struct out_state *o = &s->h->out;
 
-		if (w == (ssize_t)s->out_len) {
-			s->out_off = s->out_len;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		ssize_t w = send(s->fd, s->out, o->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w == (ssize_t)o->len) {
+			o->off = o->len;
 			return 1;
 		}
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			o->blocked = 1;
 			loop_io_events(s->x->lp, s->io, POLLIN | POLLOUT);
 			return 0;
 		}
 		if (!(w < 0 && (errno == ECONNREFUSED || errno == EINTR)))
 			break;
 	}
-	s->st.discarded_messages++;
-	count_drop(s, s->out_records, s->out_packets, s->out_octets);
-	out_clear(s);
+	out_lost(s);
 	loop_io_events(s->x->lp, s->io, POLLIN);
 	return 1;
 }
 
-/* The message in `out` has gone out in full. */
-static void out_sent(struct session *s)
-{
-	s->st.messages++;
-	s->st.octets += s->out_len;
-	s->st.records += s->out_records;
-	s->st.data_records += s->out_data;
-	for (size_t i = 0; i < 2 * MAX_TEMPLATES; i++)
-		s->tmpl[i].records += s->out_trecs[i];
-	s->drop_fill = 0;
-	out_clear(s);
-}
-
-/* Write what is pending; 1 when nothing is left. */
+/* Write what is pending; 1 when nothing is left.  (o->off and o->blocked
+ * are single stores outside any transaction: what the kernel took.) */
 static int flush_out(struct session *s)
 {
-	if (!s->cfg.tcp && s->out_len && !flush_udp(s))
+	struct out_state *o = &s->h->out;
+
+	if (!s->cfg.tcp && o->len > o->off && !flush_udp(s))
 		return 0;
-	while (s->out_off < s->out_len && s->cfg.tcp) {
-		ssize_t w = send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (o->off < o->len && s->cfg.tcp) {
+		ssize_t w = send(s->fd, s->out + o->off, o->len - o->off, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			o->blocked = 1;
 			loop_io_events(s->x->lp, s->io, POLLIN | POLLOUT);
 			return 0;
 		}
@@ -299,34 +450,39 @@ static int flush_out(struct session *s)
 			session_close(s);
 			return 0;
 		}
-		s->out_off += (size_t)w;
+		o->off += (uint32_t)w;
 	}
-	if (s->out_len)
+	if (o->len)
 		out_sent(s);
 	loop_io_events(s->x->lp, s->io, POLLIN);
 	return 1;
 }
 
-/* One finished message, queued and written: TCP as a byte stream (possibly
- * in pieces), UDP as one datagram. */
+/* What a finished message carries. */
 struct out_counts {
 	uint64_t records, packets, octets;  /* flow records and what they carry */
 	uint64_t data;                      /* data records, flow and options */
 	uint64_t trecs[2 * MAX_TEMPLATES];  /* data records per template position */
 };
 
-static void emit(struct session *s, const uint8_t *msg, size_t len, const struct out_counts *c)
+/* Hand a finished message over: recorded in `out` within the transaction
+ * that built it (begun by the caller, committed here), then written. */
+static void emit(struct session *s, const uint8_t *msg, size_t len, const struct out_counts *c,
+		 int began)
 {
+	struct sess_hdr *h = hw(s);
+
 	memcpy(s->out, msg, len);
-	s->out_len = len;
-	s->out_off = 0;
+	memset(&h->out, 0, sizeof(h->out));
+	h->out.len = (uint32_t)len;
 	if (c) {
-		s->out_records = c->records;
-		s->out_packets = c->packets;
-		s->out_octets = c->octets;
-		s->out_data = c->data;
-		memcpy(s->out_trecs, c->trecs, sizeof(s->out_trecs));
+		h->out.records = c->records;
+		h->out.packets = c->packets;
+		h->out.octets = c->octets;
+		h->out.data = (uint32_t)c->data;
+		memcpy(h->out.trecs, c->trecs, sizeof(h->out.trecs));
 	}
+	x_end(s->x, began);
 	flush_out(s);
 }
 
@@ -337,7 +493,7 @@ static void on_io(void *arg, short revents)
 	socklen_t len = sizeof(err);
 	char sink[512];
 
-	if (s->st.state == IPFIX_CONNECTING) {
+	if (s->h->st.state == IPFIX_CONNECTING) {
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
 			session_close(s);
 			return;
@@ -406,24 +562,26 @@ static void send_templates(struct ipfix_exporter *x, struct session *s)
 {
 	const struct ipfix_template *t;
 	struct ipfix_msg m;
+	int began = x_begin(x);
+	struct sess_hdr *h = hw(s);
 
 	ipfix_msg_init(&m, x->msg, s->msg_max);
 	while ((t = template_at(x, s, s->next_template)) != NULL) {
 		if (ipfix_msg_template(&m, t) < 0)
 			break;
 		if (t->scope)
-			s->st.opt_templates++;
+			h->st.opt_templates++;
 		else
-			s->st.templates++;
+			h->st.templates++;
 		template_sent(s, s->next_template);
 		s->next_template++;
 	}
-	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), NULL);
-	if (template_at(x, s, s->next_template))
-		return;
-	s->need_templates = 0;
-	s->next_template = 0;
-	s->templates_due_ms = now_ms() + s->cfg.template_refresh_ms;
+	if (!template_at(x, s, s->next_template)) {
+		s->need_templates = 0;
+		s->next_template = 0;
+		s->templates_due_ms = now_ms() + s->cfg.template_refresh_ms;
+	}
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), h->st.seq, x->cfg.domain), NULL, began);
 }
 
 static void send_stats(struct ipfix_exporter *x, struct session *s)
@@ -432,20 +590,23 @@ static void send_stats(struct ipfix_exporter *x, struct session *s)
 	struct ipfix_loss loss = { 0, 0, 0, 0 };
 	struct ipfix_values v;
 	struct ipfix_msg m;
+	struct out_counts c;
+	int began = x_begin(x);
+	struct sess_hdr *h = hw(s);
 
 	if (x->src.loss)
 		x->src.loss(x->src.arg, &loss);
 	memset(&in, 0, sizeof(in));
 	in.odid = x->cfg.domain;
 	in.exporting_process_id = x->epid;
-	in.messages = s->st.messages;
-	in.records = s->st.records;
-	in.octets = s->st.octets;
-	in.notsent_flows = s->st.notsent_flows;
-	in.notsent_packets = s->st.notsent_packets;
-	in.notsent_octets = s->st.notsent_octets;
-	in.first_drop_ms = s->st.first_drop_ms;
-	in.last_drop_ms = s->st.last_drop_ms;
+	in.messages = h->st.messages;
+	in.records = h->st.records;
+	in.octets = h->st.octets;
+	in.notsent_flows = h->st.notsent_flows;
+	in.notsent_packets = h->st.notsent_packets;
+	in.notsent_octets = h->st.notsent_octets;
+	in.first_drop_ms = h->st.first_drop_ms;
+	in.last_drop_ms = h->st.last_drop_ms;
 	in.events_lost = loss.events_lost;
 	in.overruns = loss.overruns;
 	in.ended_unobserved = loss.ended_unobserved;
@@ -453,21 +614,19 @@ static void send_stats(struct ipfix_exporter *x, struct session *s)
 	in.now_ms = now_ms();
 	memset(&v, 0, sizeof(v));
 	ipfix_opt_values(&in, &v);
-	struct out_counts c;
-
 	memset(&c, 0, sizeof(c));
 	ipfix_msg_init(&m, x->msg, s->msg_max);
 	for (size_t i = 0; i < s->nopt; i++)
 		if (ipfix_msg_record(&m, x->opt_t[i], &v) == 0)
 			c.trecs[x->ndata + i]++;
-	uint32_t recs = m.records;
+	uint32_t recs = m.records, seq = h->st.seq;
 
 	/* not flow records (exportedFlowRecordTotalCount counts those), but data
 	 * records all the same: they advance the sequence number */
 	c.data = recs;
-	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), &c);
-	s->st.seq += recs;
+	h->st.seq += recs;
 	s->need_stats = 0;
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), seq, x->cfg.domain), &c, began);
 }
 
 static void send_data(struct ipfix_exporter *x, struct session *s)
@@ -476,6 +635,8 @@ static void send_data(struct ipfix_exporter *x, struct session *s)
 	struct ipfix_msg m;
 	const struct ipfix_flowrec *r;
 	struct out_counts c;
+	int began = x_begin(x);
+	struct sess_hdr *h = hw(s);
 
 	memset(&c, 0, sizeof(c));
 	memset(&v, 0, sizeof(v));
@@ -491,35 +652,64 @@ static void send_data(struct ipfix_exporter *x, struct session *s)
 		c.trecs[data_pos(x, t)]++;
 		ring_pop(s);
 	}
-	uint32_t recs = m.records;
+	uint32_t recs = m.records, seq = h->st.seq;
 
 	c.records = c.data = recs;
-	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), s->st.seq, x->cfg.domain), &c);
-	s->st.seq += recs;
+	h->st.seq += recs;
+	emit(s, x->msg, ipfix_msg_finish(&m, export_time(), seq, x->cfg.domain), &c, began);
+}
+
+/*
+ * A message the last connection (or the last run) did not get through whole
+ * goes again, once the connection has its templates, with the sequence
+ * number and export time of now written into its header.
+ */
+static void send_again(struct ipfix_exporter *x, struct session *s)
+{
+	int began = x_begin(x);
+	struct sess_hdr *h = hw(s);
+	uint32_t seq = h->st.seq, t = export_time();
+	uint8_t *b = s->again;
+
+	b[4] = (uint8_t)(t >> 24), b[5] = (uint8_t)(t >> 16), b[6] = (uint8_t)(t >> 8);
+	b[7] = (uint8_t)t;
+	b[8] = (uint8_t)(seq >> 24), b[9] = (uint8_t)(seq >> 16), b[10] = (uint8_t)(seq >> 8);
+	b[11] = (uint8_t)seq;
+	h->st.seq += h->again.data;
+	memcpy(s->out, s->again, h->again.len);
+	h->out = h->again;
+	h->out.off = 0;
+	h->out.blocked = 0;
+	memset(&h->again, 0, sizeof(h->again));
+	x_end(x, began);
+	flush_out(s);
 }
 
 /* 1 when the session has more to send right now. */
 static int session_pump(struct ipfix_exporter *x, struct session *s, uint64_t now)
 {
-	if (s->st.state == IPFIX_DOWN && now >= s->reconnect_at_ms)
+	if (s->h->st.state == IPFIX_DOWN && now >= s->reconnect_at_ms)
 		session_connect(s);
-	if (s->st.state != IPFIX_UP || !flush_out(s))
+	if (s->h->st.state != IPFIX_UP || !flush_out(s))
 		return 0;
 	if (!s->cfg.tcp && now >= s->templates_due_ms)
 		s->need_templates = 1;
-	for (int i = 0; i < PUMP_MESSAGES && s->st.state == IPFIX_UP; i++) {
+	for (int i = 0; i < PUMP_MESSAGES && s->h->st.state == IPFIX_UP; i++) {
 		if (s->need_templates)
 			send_templates(x, s);
+		else if (s->h->again.len)
+			send_again(x, s);
 		else if (s->need_stats)
 			send_stats(x, s);
-		else if (s->count)
+		else if (s->h->count)
 			send_data(x, s);
 		else
 			break;
-		if (s->out_len) /* socket buffer full: wait for POLLOUT */
+		if (s->h->out.len) /* socket buffer full: wait for POLLOUT */
 			return 0;
 	}
-	return s->st.state == IPFIX_UP && (s->need_templates || s->need_stats || s->count);
+	return s->h->st.state == IPFIX_UP &&
+	       (s->need_templates || s->need_stats || s->h->count || s->h->again.len);
 }
 
 static void on_pump(void *arg)
@@ -542,8 +732,8 @@ static void on_rate(void *arg)
 	for (size_t i = 0; i < x->n; i++) {
 		struct session *s = &x->s[i];
 
-		s->st.rate = s->st.octets - s->rate_base;
-		s->rate_base = s->st.octets;
+		s->rate = s->h->st.octets - s->rate_base;
+		s->rate_base = s->h->st.octets;
 	}
 	loop_timer_arm(x->lp, x->t_rate, RATE_MS);
 }
@@ -582,6 +772,79 @@ static int resolve(const struct ipfix_collector_cfg *c, struct sockaddr_storage 
 	return -1;
 }
 
+/* What identifies a session's state: where it goes, how, and its ring. */
+static uint64_t session_sig(const struct ipfix_collector_cfg *c)
+{
+	uint64_t h = 14695981039346656037ull;
+	const char *a = c->address;
+
+	while (*a)
+		h = (h ^ (uint8_t)*a++) * 1099511628211ull;
+	h = (h ^ c->port) * 1099511628211ull;
+	h = (h ^ (uint64_t)c->tcp) * 1099511628211ull;
+	return (h ^ c->buffer) * 1099511628211ull;
+}
+
+/* NULL when a kept header is sound. */
+static const char *check_session(const struct sess_hdr *h, uint32_t capacity)
+{
+	if (h->capacity != capacity || h->head >= capacity || h->count > capacity)
+		return "its record ring is inconsistent";
+	if (h->out.len > TCP_MSG_MAX || h->out.off > h->out.len || h->again.len > TCP_MSG_MAX)
+		return "its pending message is inconsistent";
+	return NULL;
+}
+
+static int map_session(struct ipfix_exporter *x, struct session *s)
+{
+	char name[STORE_NAME_MAX];
+	size_t ring = (size_t)s->cfg.buffer * sizeof(struct ipfix_flowrec);
+	uint64_t sig = session_sig(&s->cfg);
+	unsigned char *p;
+	const char *why;
+
+	snprintf(name, sizeof(name), "ipfix-%s-%016llx", s->cfg.name, (unsigned long long)sig);
+	sig ^= (uint64_t)SESS_LAYOUT << 56 ^ sizeof(struct sess_hdr) << 40 ^
+	       sizeof(struct ipfix_flowrec) << 32;
+	p = store_region(x->st, name, sig, SESS_HDR_BYTES + 2 * TCP_MSG_MAX + ring, &s->origin);
+	if (p && s->origin == STORE_KEPT &&
+	    (why = check_session((const struct sess_hdr *)(void *)p, s->cfg.buffer)) != NULL) {
+		p = store_region_reset(x->st, p, why);
+		s->origin = STORE_FRESH;
+	}
+	if (!p)
+		return -1;
+	s->h = (struct sess_hdr *)(void *)p;
+	s->out = p + SESS_HDR_BYTES;
+	s->again = s->out + TCP_MSG_MAX;
+	s->ring = (struct ipfix_flowrec *)(void *)(s->again + TCP_MSG_MAX);
+	s->h->capacity = s->cfg.buffer;
+	s->h->epoch = 0;
+	return 0;
+}
+
+/*
+ * The last run's message in `out`: if the kernel had it all (or the kill
+ * came as the write returned: the write was tried and did not block), it
+ * is sent; else it goes again, whole, after this run's templates.
+ */
+static void settle_pending(struct session *s)
+{
+	const struct out_state *o = &s->h->out;
+
+	s->h->st.state = IPFIX_DOWN;
+	if (!o->len)
+		return;
+	if (o->off == o->len || (o->off == 0 && !o->blocked)) {
+		out_sent(s);
+	} else {
+		int began = x_begin(s->x);
+
+		keep_for_again(s);
+		x_end(s->x, began);
+	}
+}
+
 static int session_init(struct ipfix_exporter *x, struct session *s,
 			const struct ipfix_collector_cfg *c)
 {
@@ -599,13 +862,28 @@ static int session_init(struct ipfix_exporter *x, struct session *s,
 	/* UDP: the whole message must fit the path MTU after the IP and UDP headers */
 	s->msg_max = c->tcp ? TCP_MSG_MAX
 			    : c->mtu - (s->sa.ss_family == AF_INET6 ? 40u : 20u) - 8u;
-	s->ring = calloc(s->cfg.buffer, sizeof(*s->ring));
-	s->out = malloc(TCP_MSG_MAX);
-	return s->ring && s->out ? 0 : -1;
+	if (map_session(x, s) < 0)
+		return -1;
+	settle_pending(s);
+	s->rate_base = s->h->st.octets;
+	return 0;
+}
+
+static int map_meter(struct ipfix_exporter *x, struct loop *lp)
+{
+	enum store_origin o;
+
+	x->meter = store_region(x->st, "ipfix-meter", sizeof(struct meter_hdr), sizeof(*x->meter), &o);
+	if (!x->meter)
+		return -1;
+	if (o == STORE_FRESH)
+		x->meter->m.start_ms = loop_now(lp);
+	x->meter->epoch = 0;
+	return 0;
 }
 
 struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct loop *lp,
-					  const struct ipfix_source *src)
+					  const struct ipfix_source *src, struct store *st)
 {
 	struct ipfix_exporter *x = calloc(1, sizeof(*x));
 
@@ -613,6 +891,7 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 		return NULL;
 	x->cfg = *cfg;
 	x->lp = lp;
+	x->st = st;
 	if (src)
 		x->src = *src;
 	x->epid = (uint32_t)getpid();
@@ -622,8 +901,7 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 	x->t_pump = loop_timer_add(lp, on_pump, x);
 	x->t_stats = loop_timer_add(lp, on_stats, x);
 	x->t_rate = loop_timer_add(lp, on_rate, x);
-	x->meter.start_ms = loop_now(lp);
-	if (!x->s || x->t_pump < 0 || x->t_stats < 0 || x->t_rate < 0)
+	if (!x->s || x->t_pump < 0 || x->t_stats < 0 || x->t_rate < 0 || map_meter(x, lp) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->ncollectors; i++) {
 		x->n = i + 1;
@@ -646,16 +924,16 @@ void ipfix_exporter_free(struct ipfix_exporter *x)
 	for (size_t i = 0; i < x->n; i++) {
 		struct session *s = &x->s[i];
 
-		if (s->st.state == IPFIX_UP)
-			session_pump(x, s, now_ms()); /* best effort, never blocks */
 		if (s->fd >= 0) {
 			if (s->io >= 0)
 				loop_io_del(x->lp, s->io);
 			close(s->fd);
 		}
-		free(s->ring);
-		free(s->out);
+		if (s->h)
+			store_region_release(x->st, s->h);
 	}
+	if (x->meter)
+		store_region_release(x->st, x->meter);
 	if (x->t_pump >= 0)
 		loop_timer_disarm(x->lp, x->t_pump);
 	if (x->t_stats >= 0)
@@ -666,13 +944,23 @@ void ipfix_exporter_free(struct ipfix_exporter *x)
 	free(x);
 }
 
+size_t ipfix_exporter_save_max(const struct ipfix_exporter *x)
+{
+	return x ? (x->n + 1) * (sizeof(struct sess_hdr) + 64) : 0;
+}
+
 void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s)
 {
 	struct ipfix_flowrec r;
+	uint32_t epoch = store_epoch(x->st);
 
 	ipfix_rec_from_slice(s, &r);
-	x->meter.records++;
-	x->meter.packets += r.packets[0] + r.packets[1];
+	if (x->meter->epoch != epoch) {
+		store_save(x->st, x->meter, sizeof(*x->meter));
+		x->meter->epoch = epoch;
+	}
+	x->meter->m.records++;
+	x->meter->m.packets += r.packets[0] + r.packets[1];
 	for (size_t i = 0; i < x->n; i++)
 		ring_push(&x->s[i], &r);
 }
@@ -681,9 +969,12 @@ uint64_t ipfix_exporter_pending(const struct ipfix_exporter *x)
 {
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < x->n; i++)
-		if (x->s[i].st.state == IPFIX_UP)
-			n += x->s[i].count + x->s[i].out_records + (x->s[i].out_len > 0);
+	for (size_t i = 0; i < x->n; i++) {
+		const struct sess_hdr *h = x->s[i].h;
+
+		if (h->st.state == IPFIX_UP)
+			n += h->count + h->out.records + (h->out.len > 0) + (h->again.len > 0);
+	}
 	return n;
 }
 
@@ -692,15 +983,25 @@ void ipfix_exporter_abandon(struct ipfix_exporter *x)
 	for (size_t i = 0; i < x->n; i++) {
 		struct session *s = &x->s[i];
 		const struct ipfix_flowrec *r;
-		uint64_t n = s->count;
+		uint64_t n = s->h->count;
+		int began;
 
+		if (!n)
+			continue;
+		if (store_persistent(x->st)) {
+			/* they wait in the state directory for the next start */
+			log_info("ipfix: collector %s: %llu records kept for the next start",
+				 s->cfg.name, (unsigned long long)n);
+			continue;
+		}
+		began = x_begin(x);
 		while ((r = ring_peek(s)) != NULL) {
 			drop_record(s, r);
 			ring_pop(s);
 		}
-		if (n)
-			log_warnx("ipfix: collector %s: %llu records not sent at exit", s->cfg.name,
-				  (unsigned long long)n);
+		x_end(x, began);
+		log_warnx("ipfix: collector %s: %llu records not sent at exit", s->cfg.name,
+			  (unsigned long long)n);
 	}
 }
 
@@ -724,9 +1025,10 @@ void ipfix_exporter_stats(const struct ipfix_exporter *x, size_t i,
 	}
 	const struct session *s = &x->s[i];
 
-	*out = s->st;
-	out->buffered = s->count;
-	out->packets = s->cfg.tcp ? s->tcp_segs + tcp_segs_now(s) : s->st.messages;
+	*out = s->h->st;
+	out->rate = s->rate;
+	out->buffered = s->h->count;
+	out->packets = s->cfg.tcp ? s->tcp_segs + tcp_segs_now(s) : s->h->st.messages;
 }
 
 static void addr_port(const struct sockaddr_storage *ss, uint8_t *addr, uint16_t *port)
@@ -777,7 +1079,7 @@ int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t t
 void ipfix_exporter_metering(const struct ipfix_exporter *x, struct ipfix_metering *out)
 {
 	if (x)
-		*out = x->meter;
+		*out = x->meter->m;
 	else
 		memset(out, 0, sizeof(*out));
 }

@@ -20,6 +20,7 @@
 
 #include "acct_track.h"
 #include "base_loop.h"
+#include "base_store.h"
 #include "ipfix_enc.h"
 
 #define IPFIX_NAME_MAX 32
@@ -102,7 +103,9 @@ struct ipfix_exporter;
 
 /* NULL with errno on failure (bad address, no memory). */
 struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct loop *lp,
-					  const struct ipfix_source *src);
+					  const struct ipfix_source *src, struct store *st);
+/* The most bytes of journal one slice may save. */
+size_t ipfix_exporter_save_max(const struct ipfix_exporter *x);
 /* Sends what it can without blocking, then closes everything. */
 void ipfix_exporter_free(struct ipfix_exporter *x);
 
@@ -110,8 +113,8 @@ void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s);
 
 /* Records still to send to collectors that are up (what a shutdown waits for). */
 uint64_t ipfix_exporter_pending(const struct ipfix_exporter *x);
-/* At exit: what is still queued will not be sent; count it as not sent and
- * say so in the log. */
+/* At exit: what is still queued waits in the state directory for the next
+ * start; without one it will not be sent: counted as not sent and logged. */
 void ipfix_exporter_abandon(struct ipfix_exporter *x);
 
 size_t ipfix_exporter_sessions(const struct ipfix_exporter *x);

@@ -11,6 +11,12 @@
  * would corrupt every other consumer's counters), run by kern_dumper's thread
  * and applied here, a bounded number of rows per call, so that a
  * million-entry table never blocks the loop.
+ *
+ * The events are received into the store's receive area, and each recvmmsg
+ * batch is applied in a store transaction: a batch a kill interrupted is
+ * still there at the next start (ctsock_redo), so no event the kernel handed
+ * over is ever lost.  The counters are a store region too, so they continue
+ * across restarts.
  */
 #ifndef CTFLOWD_KERN_CTSOCK_H
 #define CTFLOWD_KERN_CTSOCK_H
@@ -18,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base_store.h"
 #include "kern_ctparse.h"
 
 struct ctsock_cfg {
@@ -28,8 +35,10 @@ struct ctsock_cfg {
 
 struct ctsock_sink {
 	/* DESTROY events, in arrival order, a batch (up to one recvmmsg) at a time,
-	 * so the owner can prefetch what the whole batch will touch */
-	void (*events)(void *arg, const struct ct_flow *flows, size_t n);
+	 * so the owner can prefetch what the whole batch will touch.  Called in a
+	 * store transaction; flows[0] is item `first` of the receive area (for
+	 * store_commit_rx, should the owner commit part of the batch early). */
+	void (*events)(void *arg, const struct ct_flow *flows, size_t n, uint32_t first);
 	void (*dump_row)(void *arg, const struct ct_flow *f);
 	/* ok = 1 when NLMSG_DONE arrived; 0 on error (err = errno). */
 	void (*dump_done)(void *arg, int ok, int err);
@@ -37,6 +46,8 @@ struct ctsock_sink {
 	void *arg;
 };
 
+/* Counters since the state was created (kept across restarts); rcvbuf and
+ * dumping are the present state. */
 struct ctsock_stats {
 	uint64_t datagrams;       /* event datagrams received */
 	uint64_t events;          /* DESTROY messages parsed */
@@ -55,9 +66,16 @@ enum ctsock_rc { CTSOCK_DRAINED = 0, CTSOCK_MORE = 1, CTSOCK_ERROR = -1 };
 
 struct ctsock;
 
+/* The size of the receive area ctsock needs from the store. */
+size_t ctsock_rx_bytes(void);
+
 /* Opens both sockets; NULL with errno on failure (EPERM without CAP_NET_ADMIN). */
-struct ctsock *ctsock_open(const struct ctsock_cfg *cfg, const struct ctsock_sink *sink);
+struct ctsock *ctsock_open(const struct ctsock_cfg *cfg, const struct ctsock_sink *sink,
+			   struct store *st);
 void ctsock_close(struct ctsock *cs);
+/* At start, once the owner is ready for events: apply what the last run
+ * received but did not commit. */
+void ctsock_redo(struct ctsock *cs);
 
 int ctsock_event_fd(const struct ctsock *cs);
 int ctsock_dump_fd(const struct ctsock *cs);
@@ -69,8 +87,11 @@ enum ctsock_rc ctsock_read_events(struct ctsock *cs, uint64_t deadline_ns);
 int ctsock_dump_start(struct ctsock *cs);
 enum ctsock_rc ctsock_read_dump(struct ctsock *cs, uint64_t deadline_ns);
 
-/* Refreshes kernel_drops and rcvbuf from the socket, then copies. */
+/* Refreshes kernel_drops from the socket, then copies. */
 void ctsock_get_stats(struct ctsock *cs, struct ctsock_stats *st);
+
+/* Whether a dump is running (cheap: no system call). */
+int ctsock_dumping(const struct ctsock *cs);
 
 uint64_t mono_ns(void);
 

@@ -28,7 +28,8 @@
 #include "snmp_agent.h"
 
 #define DEFAULT_CONF "/etc/ctflowd/ctflowd.conf"
-#define SWEEP_BUDGET 65536
+#define SWEEP_STEP 256     /* entries swept per transaction */
+#define JOURNAL_BYTES (4u << 20)
 #define INDEX_BUDGET 4096 /* new rows per profile moved into the ordered index per step */
 #define INDEX_PERIOD_MS 100
 #define EXPORT_DRAIN_MS 2000 /* at exit, the longest wait for collectors to take the queue */
@@ -69,7 +70,66 @@ static void refresh_kernel_state(struct ctflowd *d)
 	d->health.idle_timeout = read_sysctl("nf_conntrack_generic_timeout");
 }
 
-/* ---- slices: accounting -> aggregation (and later IPFIX) ---- */
+/* ---- the store: what survives a restart ---- */
+
+struct ctf_counters *counters_w(struct ctflowd *d)
+{
+	uint32_t epoch = store_epoch(d->store);
+
+	if (d->counters->epoch != epoch) {
+		store_save(d->store, d->counters, sizeof(*d->counters));
+		d->counters->epoch = epoch;
+	}
+	return d->counters;
+}
+
+/* Journal bytes the next event, dump row or swept entry may need. */
+static void size_items(struct ctflowd *d)
+{
+	d->item_save_max = track_save_max() + agg_set_save_max(d->agg) +
+			   ipfix_exporter_save_max(d->ipfix) + sizeof(*d->counters) + 1024;
+}
+
+/* Inside a transaction: commit and go on in a new one when the next item
+ * might not fit the journal. */
+static void txn_room(struct ctflowd *d)
+{
+	if (!store_room(d->store, d->item_save_max)) {
+		store_commit(d->store);
+		store_begin(d->store);
+	}
+}
+
+static int open_store(struct ctflowd *d)
+{
+	char err[512];
+	enum store_origin o;
+
+	d->store = store_open(d->conf.state_dir, JOURNAL_BYTES, ctsock_rx_bytes(), err, sizeof(err));
+	if (!d->store)
+		return log_warnx("%s", err), -1;
+	d->counters = store_region(d->store, "daemon", sizeof(*d->counters), sizeof(*d->counters), &o);
+	if (!d->counters)
+		return log_warn("state: daemon counters"), -1;
+	if (o == STORE_FRESH)
+		d->counters->created = (uint64_t)time(NULL);
+	d->counters->starts++;
+	d->counters->epoch = 0;
+	return 0;
+}
+
+/* What the store refused, once everything has asked for its regions. */
+static void report_store(struct ctflowd *d)
+{
+	char notes[64][STORE_NOTE_MAX];
+	size_t n = store_notes(d->store, notes, 64);
+
+	for (size_t i = 0; i < n; i++)
+		log_warnx("%s", notes[i]);
+	store_sweep_unused(d->store);
+}
+
+/* ---- slices: accounting -> aggregation and IPFIX ---- */
 
 static void on_slice(void *arg, const struct slice *s)
 {
@@ -104,7 +164,7 @@ static int setup_ipfix(struct ctflowd *d)
 
 	if (!d->conf.ncollectors)
 		return 0;
-	d->ipfix = ipfix_exporter_new(&cfg, d->loop, &src);
+	d->ipfix = ipfix_exporter_new(&cfg, d->loop, &src, d->store);
 	if (!d->ipfix)
 		return log_warn("cannot set up IPFIX export"), -1;
 	return 0;
@@ -116,8 +176,10 @@ static int setup_ipfix(struct ctflowd *d)
  * Between wakeups the tables go cold, so each event would pay several cache
  * misses in a row (tracker bucket, then entry; per profile a bucket, then a
  * row).  Prefetching the whole batch's buckets, then its rows, overlaps them.
+ * The batch arrives in a transaction (kern_ctsock's); when the journal could
+ * not take one more event, the part applied so far is committed.
  */
-static void on_events(void *arg, const struct ct_flow *flows, size_t n)
+static void on_events(void *arg, const struct ct_flow *flows, size_t n, uint32_t first)
 {
 	struct ctflowd *d = arg;
 	uint64_t now = real_ns();
@@ -128,8 +190,13 @@ static void on_events(void *arg, const struct ct_flow *flows, size_t n)
 			agg_set_prefetch(d->agg, &flows[i], stage);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (!store_room(d->store, d->item_save_max)) {
+			store_commit_rx(d->store, first + (uint32_t)i);
+			store_begin(d->store);
+		}
 		track_destroy(d->track, &flows[i], now);
+	}
 	d->health.last_event = now / 1000000000u;
 }
 
@@ -137,6 +204,7 @@ static void on_dump_row(void *arg, const struct ct_flow *f)
 {
 	struct ctflowd *d = arg;
 
+	txn_room(d);
 	track_dump_row(d->track, f, real_ns());
 }
 
@@ -159,10 +227,7 @@ static void on_overrun(void *arg)
 
 	d->resync_wanted = 1;
 	log_warnx("conntrack event overrun: events lost; resyncing with a table dump");
-	struct ctsock_stats st;
-
-	ctsock_get_stats(d->cs, &st);
-	if (!st.dumping)
+	if (!ctsock_dumping(d->cs))
 		loop_timer_arm(d->loop, d->t_dump, 0);
 }
 
@@ -198,9 +263,13 @@ static void on_dump_io(void *arg, short revents)
 {
 	struct ctflowd *d = arg;
 	uint64_t deadline = mono_ns() + (uint64_t)d->conf.loop_budget_ms * 1000000u;
+	enum ctsock_rc rc;
 
 	(void)revents;
-	if (ctsock_read_dump(d->cs, deadline) == CTSOCK_ERROR)
+	store_begin(d->store);
+	rc = ctsock_read_dump(d->cs, deadline);
+	store_commit(d->store);
+	if (rc == CTSOCK_ERROR)
 		log_warn("reading conntrack dump");
 }
 
@@ -222,26 +291,34 @@ static void on_work(void *arg)
 			return;
 		}
 	}
-	if (track_sweep(d->track, SWEEP_BUDGET, real_ns()))
+	uint64_t deadline = mono_ns() + (uint64_t)d->conf.loop_budget_ms * 1000000u, now = real_ns();
+	int more;
+
+	do {
+		store_begin(d->store);
+		more = track_sweep(d->track, SWEEP_STEP, now);
+		store_commit(d->store);
+	} while (more && mono_ns() < deadline);
+	if (more)
 		loop_timer_arm(d->loop, d->t_work, 0);
 }
 
 static void on_dump_timer(void *arg)
 {
 	struct ctflowd *d = arg;
-	struct ctsock_stats st;
 
-	ctsock_get_stats(d->cs, &st);
-	if (!st.dumping) {
+	if (!ctsock_dumping(d->cs)) {
 		refresh_kernel_state(d);
+		store_begin(d->store);
 		track_dump_begin(d->track);
 		if (ctsock_dump_start(d->cs) < 0) {
 			log_warn("starting conntrack dump");
 			track_dump_end(d->track, 0);
 		} else if (d->resync_wanted) {
 			d->resync_wanted = 0;
-			d->health.resyncs++;
+			counters_w(d)->resyncs++;
 		}
+		store_commit(d->store);
 	}
 	if (d->conf.dump_interval_ms)
 		loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms);
@@ -278,7 +355,9 @@ static void on_alarm_timer(void *arg)
 
 	thresh_tick(d->thresh, (uint32_t)time(NULL));
 	if (d->snmp) {
+		store_begin(d->store); /* notification counters */
 		snmp_agent_notify(d->snmp);
+		store_commit(d->store);
 	} else {
 		while ((n = thresh_take_events(d->thresh, ev, 64)) > 0)
 			for (size_t i = 0; i < n; i++)
@@ -321,24 +400,6 @@ static void write_tables(struct ctflowd *d)
 }
 
 /* ---- reload (SIGHUP) ---- */
-
-/* Profiles: a new set, with the rows and counters of every profile whose
- * definition did not change. */
-static struct agg_set *reload_profiles(struct ctflowd *d, const struct conf *nc, size_t *kept)
-{
-	struct agg_set *set = agg_set_new(nc->profiles, nc->nprofiles);
-
-	*kept = 0;
-	if (!set)
-		return NULL;
-	for (size_t i = 0; i < nc->nprofiles; i++)
-		for (size_t j = 0; j < agg_set_count(d->agg); j++)
-			if (agg_set_adopt(set, i, d->agg, j)) {
-				(*kept)++;
-				break;
-			}
-	return set;
-}
 
 /* The position in `set` of the profile called name, or (size_t)-1. */
 static size_t profile_named(struct agg_set *set, const char *name)
@@ -420,6 +481,7 @@ static void keep_restart_only(const struct conf *old, struct conf *nc)
 	KEEP(snmp_root_len);
 	KEEP(pid_file);
 	KEEP(state_file);
+	KEEP(state_dir);
 #undef KEEP
 	if (changed[0])
 		log_warnx("reload: restart to apply:%s", changed);
@@ -445,7 +507,8 @@ static void reload(struct ctflowd *d)
 		return;
 	}
 	keep_restart_only(&d->conf, nc);
-	set = reload_profiles(d, nc, &kept);
+	/* unchanged profiles keep their rows and counters; the others start empty */
+	set = agg_set_new(nc->profiles, nc->nprofiles, d->store, d->agg, &kept);
 	if (!set || reload_thresholds(d, nc, set) < 0) {
 		log_warnx("reload: out of memory; the running configuration stays");
 		agg_set_free(set);
@@ -453,7 +516,7 @@ static void reload(struct ctflowd *d)
 		return;
 	}
 	agg_set_observe(set, on_row, d);
-	agg_set_free(d->agg);
+	agg_set_retire(d->agg);
 	d->agg = set;
 	int export = ipfix_changed(&d->conf, nc);
 
@@ -465,6 +528,7 @@ static void reload(struct ctflowd *d)
 	free(nc);
 	if (export && setup_ipfix(d) < 0)
 		log_warnx("reload: IPFIX export is off");
+	size_items(d);
 	snmp_agent_reload(d->snmp);
 	log_set_level(d->conf.log_level);
 	if (d->conf.dump_interval_ms)
@@ -521,14 +585,16 @@ static int setup_core(struct ctflowd *d)
 	const struct slice_sink ss = { on_slice, d };
 	const struct ctsock_sink ks = { on_events, on_dump_row, on_dump_done, on_overrun, d };
 	const struct ctsock_cfg cc = { d->conf.rcvbuf, d->conf.rcvbuf_max, d->conf.reliable_events };
+	enum store_origin track_origin;
 
-	d->agg = agg_set_new(d->conf.profiles, d->conf.nprofiles);
+	d->agg = agg_set_new(d->conf.profiles, d->conf.nprofiles, d->store, NULL, NULL);
 	if (!d->agg)
 		return log_warnx("cannot allocate aggregation tables"), -1;
-	d->track = track_new(d->conf.max_tracked_flows, &ss);
+	d->track = track_new(d->conf.max_tracked_flows, &ss, d->store, &track_origin);
 	if (!d->track)
 		return log_warnx("cannot allocate the flow tracking table"), -1;
-	d->cs = ctsock_open(&cc, &ks);
+	d->health.state_kept = track_origin == STORE_KEPT;
+	d->cs = ctsock_open(&cc, &ks, d->store);
 	if (!d->cs)
 		return log_warn("cannot open ctnetlink sockets (needs CAP_NET_ADMIN)"), -1;
 	/* Even with none configured: thresholds can be created over SNMP. */
@@ -585,8 +651,11 @@ static void drain_export(struct ctflowd *d)
 	ipfix_exporter_abandon(d->ipfix);
 }
 
-static void teardown(struct ctflowd *d)
+/* clean: the state is complete (an orderly exit), not left by a failed start */
+static void teardown(struct ctflowd *d, int clean)
 {
+	if (clean)
+		store_seal(d->store);
 	ipfix_exporter_free(d->ipfix);
 	snmp_agent_stop(d->snmp);
 	ctsock_close(d->cs);
@@ -594,10 +663,28 @@ static void teardown(struct ctflowd *d)
 	thresh_set_free(d->thresh);
 	agg_set_free(d->agg);
 	loop_free(d->loop);
+	store_close(d->store);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->conf.pid_file[0])
 		unlink(d->conf.pid_file);
+}
+
+static void log_started(struct ctflowd *d)
+{
+	struct track_stats ts;
+	char state[PATH_MAX + 80];
+
+	track_get_stats(d->track, &ts);
+	if (!store_persistent(d->store))
+		snprintf(state, sizeof(state), "no state_dir: nothing survives a restart");
+	else if (d->health.state_kept)
+		snprintf(state, sizeof(state), "state kept from the last run (%llu flows tracked)",
+			 (unsigned long long)ts.recovered);
+	else
+		snprintf(state, sizeof(state), "new state in %s", d->conf.state_dir);
+	log_info("ctflowd %s started: %zu profiles, dump every %u ms, %s", CTFLOWD_VERSION,
+		 d->conf.nprofiles, d->conf.dump_interval_ms, state);
 }
 
 static int daemonize(void)
@@ -716,7 +803,7 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct ctflowd *d = calloc(1, sizeof(*d));
-	int rc;
+	int rc, clean = 0;
 
 	if (!d)
 		return 1;
@@ -744,20 +831,23 @@ int main(int argc, char **argv)
 	d->health.acct_on = -1;
 	refresh_kernel_state(d);
 	rc = 1;
-	if (setup_signals(d) == 0 && setup_core(d) == 0 && setup_loop(d) == 0 &&
-	    setup_ipfix(d) == 0) {
+	if (setup_signals(d) == 0 && open_store(d) == 0 && setup_core(d) == 0 &&
+	    setup_loop(d) == 0 && setup_ipfix(d) == 0) {
+		size_items(d);
+		ctsock_redo(d->cs); /* what the last run received and did not apply */
+		report_store(d);
 		if (d->conf.snmp && !(d->snmp = snmp_agent_start(d)))
 			log_warnx("continuing without the SNMP subagent");
 		write_pid_file(d->conf.pid_file);
-		log_info("ctflowd %s started: %zu profiles, dump every %u ms", CTFLOWD_VERSION,
-			 d->conf.nprofiles, d->conf.dump_interval_ms);
+		log_started(d);
 		rc = loop_run(d->loop) < 0 ? 1 : 0;
 		if (rc)
 			log_warn("event loop");
 		drain_export(d);
 		write_tables(d);
+		clean = rc == 0;
 	}
-	teardown(d);
+	teardown(d, clean);
 	free(d);
 	return rc;
 }

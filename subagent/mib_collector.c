@@ -71,17 +71,17 @@ static int collector_value(void *ctx, unsigned n, netsnmp_variable_list *vb)
 	case C_VERSION: mib_set_string(vb, CTFLOWD_VERSION); return 0;
 	case C_START: mib_set_datetime(vb, (time_t)d->health.started); return 0;
 	case C_LAST_EVENT: mib_set_datetime(vb, (time_t)d->health.last_event); return 0;
-	case C_RESYNCS: mib_set_counter64(vb, d->health.resyncs); return 0;
+	case C_RESYNCS: mib_set_counter64(vb, d->counters->resyncs); return 0;
 	case C_ACCT: mib_set_integer(vb, onoff(d->health.acct_on)); return 0;
 	case C_TSTAMP: mib_set_integer(vb, onoff(d->health.tstamp_on)); return 0;
 	case C_EVENTS_MODE: mib_set_integer(vb, events_mode(d->health.events_mode)); return 0;
 	case C_RCVBUF_MAX: mib_set_unsigned(vb, d->conf.rcvbuf_max); return 0;
 	case C_DUMP_INTERVAL: mib_set_unsigned(vb, d->conf.dump_interval_ms / 1000); return 0;
 	case C_TOP_INTERVAL: mib_set_unsigned(vb, d->conf.top_interval_ms / 1000); return 0;
-	case C_NOTIFY_SENT: mib_set_counter64(vb, d->health.notify_sent); return 0;
+	case C_NOTIFY_SENT: mib_set_counter64(vb, d->counters->notify_sent); return 0;
 	case C_NOTIFY_HELD: mib_set_gauge(vb, d->health.notify_held); return 0;
 	case C_NOTIFY_DROPPED:
-		mib_set_counter64(vb, d->health.notify_dropped + thresh_events_dropped(d->thresh));
+		mib_set_counter64(vb, d->counters->notify_dropped + thresh_events_dropped(d->thresh));
 		return 0;
 	case C_LOOP_SLOWEST:
 		loop_get_stats(d->loop, &ls);

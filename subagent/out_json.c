@@ -98,7 +98,7 @@ static void put_collector(FILE *f, struct ctflowd *d)
 		   "\"dump_failures\":%llu,\"dumping\":%d,",
 		U64(cs.events), U64(cs.datagrams), U64(cs.rejected), U64(cs.truncated),
 		U64(cs.overruns), U64(cs.kernel_drops), U64(cs.rcvbuf), U64(cs.rcvbuf_grows),
-		U64(d->health.resyncs), U64(cs.dump_runs), U64(cs.dump_rows), U64(cs.dump_failures),
+		U64(d->counters->resyncs), U64(cs.dump_runs), U64(cs.dump_rows), U64(cs.dump_failures),
 		cs.dumping);
 	fprintf(f, "\"tracked\":%llu,\"tracked_limit\":%llu,\"tracked_bytes\":%llu,"
 		   "\"track_full\":%llu,\"counter_resets\":%llu,\"ended_unobserved\":%llu,"

@@ -215,7 +215,7 @@ static void hold(struct snmp_agent *sa, const struct note *n)
 	if (sa->held_count == HELD_MAX) { /* the oldest goes: the newest says more */
 		sa->held_head = (sa->held_head + 1) % HELD_MAX;
 		sa->held_count--;
-		sa->d->health.notify_dropped++;
+		counters_w(sa->d)->notify_dropped++;
 	}
 	sa->held[(sa->held_head + sa->held_count++) % HELD_MAX] = *n;
 }
@@ -354,7 +354,7 @@ void snmp_agent_notify(struct snmp_agent *sa)
 	/* while the master is away they wait (the library would drop them) */
 	while (sa->connected && sa->held_count) {
 		if (send_note(sa, &sa->held[sa->held_head]) == 0)
-			sa->d->health.notify_sent++;
+			counters_w(sa->d)->notify_sent++;
 		sa->held_head = (sa->held_head + 1) % HELD_MAX;
 		sa->held_count--;
 	}

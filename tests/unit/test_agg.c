@@ -3,6 +3,7 @@
  * views, ICMP service keys, LRU eviction and the per-row memory budget.
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -10,6 +11,28 @@
 #include "tap.h"
 
 #define TAP_NAME "test_agg"
+
+/* Tables live in store regions; the tests' own is anonymous (no files), and
+ * every table gets a name of its own. */
+static struct store *mem(void)
+{
+	static struct store *st;
+	char err[200];
+
+	if (!st)
+		st = store_open("", 1 << 20, 4096, err, sizeof(err));
+	return st;
+}
+
+static struct agg_table *new_table(size_t key_max, size_t limit)
+{
+	static unsigned n;
+	char name[32];
+	enum store_origin o;
+
+	snprintf(name, sizeof(name), "table-%u", ++n);
+	return agg_table_new(key_max, limit, mem(), name, 0, &o);
+}
 
 static struct ct_flow flow4(const char *src, const char *dst, uint8_t proto, uint16_t sport,
 			    uint16_t dport)
@@ -49,15 +72,17 @@ static struct agg_set *one_profile(const char *key, int view, size_t rows)
 	struct agg_profile_def def;
 	char err[200];
 
+	static unsigned n;
+
 	memset(&def, 0, sizeof(def));
-	snprintf(def.name, sizeof(def.name), "t");
+	snprintf(def.name, sizeof(def.name), "t%u", ++n);
 	if (agg_keyspec_parse(key, &def.spec, err, sizeof(err)) < 0) {
 		printf("  # %s: %s\n", key, err);
 		return NULL;
 	}
 	def.spec.view = (uint8_t)view;
 	def.rows = rows;
-	return agg_set_new(&def, 1);
+	return agg_set_new(&def, 1, mem(), NULL, NULL);
 }
 
 /* Find the row whose first address field decodes to `addr` (and port if != 0). */
@@ -253,7 +278,7 @@ static void translated_view_keys_post_nat_addresses(void)
 
 static void full_table_evicts_least_recently_updated(void)
 {
-	struct agg_table *t = agg_table_new(4, 3);
+	struct agg_table *t = new_table(4, 3);
 	struct agg_key k[4];
 	struct agg_table_stats st;
 
@@ -281,7 +306,7 @@ static void full_table_evicts_least_recently_updated(void)
 
 static void hundred_thousand_rows_all_findable(void)
 {
-	struct agg_table *t = agg_table_new(16, 100000);
+	struct agg_table *t = new_table(16, 100000);
 	struct agg_key k;
 	int missing = 0;
 
@@ -383,7 +408,7 @@ static size_t sorted_keys(const struct agg_table *t, struct agg_key *out)
 static void ordered_walk_matches_sorted_keys_through_evictions(void)
 {
 	enum { LIMIT = 3000 };
-	struct agg_table *t = agg_table_new(8, LIMIT);
+	struct agg_table *t = new_table(8, LIMIT);
 	static struct agg_key ref[LIMIT], k;
 	int bad = 0;
 
@@ -411,7 +436,7 @@ static void ordered_walk_matches_sorted_keys_through_evictions(void)
 static void seek_finds_the_successor_of_any_point(void)
 {
 	enum { LIMIT = 2000 };
-	struct agg_table *t = agg_table_new(8, LIMIT);
+	struct agg_table *t = new_table(8, LIMIT);
 	static struct agg_key ref[LIMIT];
 	struct agg_key k, probe;
 	int bad = 0;
@@ -446,7 +471,7 @@ static void seek_finds_the_successor_of_any_point(void)
 
 static void ranking_orders_rows_by_growth_in_the_window(void)
 {
-	struct agg_table *t = agg_table_new(4, 100);
+	struct agg_table *t = new_table(4, 100);
 	struct agg_rank top[3];
 	struct agg_key k = { 4, { 0 } };
 
@@ -470,6 +495,116 @@ static void ranking_orders_rows_by_growth_in_the_window(void)
 	agg_table_free(t);
 }
 
+static struct agg_key key4(uint8_t last)
+{
+	struct agg_key k = { 4, { 10, 0, 0, last } };
+
+	return k;
+}
+
+/*
+ * A table in a state directory: its rows, counters and creation times are
+ * there after a restart, the least recently updated row is still the one
+ * evicted, a transaction that did not commit is rolled back, and rows that
+ * cannot be right make the region be refused (kept aside), not trusted.
+ */
+static void rows_survive_a_restart(void)
+{
+	char dir[] = "/tmp/ctflowd-test-agg.XXXXXX", err[200], cmd[100];
+	struct store *st;
+	struct agg_table *t;
+	struct agg_key k[4] = { key4(1), key4(2), key4(3), key4(4) };
+	struct agg_table_stats ts;
+	enum store_origin o;
+
+	CHECK(mkdtemp(dir) != NULL);
+	st = store_open(dir, 1 << 20, 4096, err, sizeof(err));
+	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	CHECK(o == STORE_FRESH);
+	store_begin(st);
+	for (int i = 0; i < 3; i++)
+		agg_table_upsert(t, &k[i], (uint32_t)(i + 1))->bytes[0] = (uint64_t)(i + 1);
+	store_commit(st);
+	agg_table_free(t);
+	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	CHECK(o == STORE_KEPT);
+	CHECK(agg_table_find(t, &k[0]) && agg_table_find(t, &k[0])->bytes[0] == 1);
+	CHECK(agg_table_find(t, &k[0]) && agg_table_find(t, &k[0])->created == 1);
+	store_begin(st);
+	agg_table_upsert(t, &k[3], 5)->bytes[0] = 4; /* evicts k0: last update 1 */
+	store_commit(st);
+	CHECK(agg_table_find(t, &k[0]) == NULL);
+	agg_table_get_stats(t, &ts);
+	CHECK_EQ_U(ts.evictions, 1);
+	/* killed in the middle of a transaction */
+	store_begin(st);
+	agg_table_upsert(t, &k[1], 6)->bytes[0] = 99;
+	agg_table_upsert(t, &k[0], 6); /* evicts k2 */
+	agg_table_free(t);
+	store_close(st);
+	st = store_open(dir, 1 << 20, 4096, err, sizeof(err));
+	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	CHECK(o == STORE_KEPT);
+	CHECK(agg_table_find(t, &k[1]) && agg_table_find(t, &k[1])->bytes[0] == 2);
+	CHECK(agg_table_find(t, &k[2]) != NULL);
+	CHECK(agg_table_find(t, &k[0]) == NULL);
+	agg_table_get_stats(t, &ts);
+	CHECK_EQ_U(ts.rows, 3);
+	CHECK_EQ_U(ts.evictions, 1);
+	/* a row with an impossible key: the region is refused */
+	store_begin(st);
+	agg_table_upsert(t, &k[1], 7);
+	store_commit(st);
+	agg_table_row(t, agg_table_lookup(t, &k[1]))->keylen = 200;
+	agg_table_free(t);
+	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	CHECK(o == STORE_FRESH);
+	agg_table_get_stats(t, &ts);
+	CHECK_EQ_U(ts.rows, 0);
+	char notes[4][STORE_NOTE_MAX];
+
+	CHECK_EQ_U(store_notes(st, notes, 4), 1);
+	CHECK(strstr(notes[0], "impossible length") != NULL);
+	agg_table_free(t);
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
+/* Reload: a profile whose definition did not change keeps its table (rows,
+ * counters); a changed one starts empty; the old set's leftovers go. */
+static void reload_keeps_unchanged_profiles(void)
+{
+	struct agg_profile_def defs[2];
+	char err[200];
+	size_t kept;
+
+	memset(defs, 0, sizeof(defs));
+	snprintf(defs[0].name, sizeof(defs[0].name), "keep");
+	snprintf(defs[1].name, sizeof(defs[1].name), "change");
+	agg_keyspec_parse("host", &defs[0].spec, err, sizeof(err));
+	agg_keyspec_parse("proto,port", &defs[1].spec, err, sizeof(err));
+	defs[0].rows = defs[1].rows = 16;
+	struct agg_set *a = agg_set_new(defs, 2, mem(), NULL, NULL);
+	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2", 6, 1000, 80);
+	struct slice s = slice_of(&f);
+
+	agg_set_apply(a, &s, 1);
+	agg_keyspec_parse("proto", &defs[1].spec, err, sizeof(err));
+	struct agg_set *b = agg_set_new(defs, 2, mem(), a, &kept);
+
+	CHECK(b != NULL);
+	CHECK_EQ_U(kept, 1);
+	struct agg_table_stats st0, st1;
+
+	agg_table_get_stats(agg_set_profile(b, 0)->tab, &st0);
+	agg_table_get_stats(agg_set_profile(b, 1)->tab, &st1);
+	CHECK_EQ_U(st0.rows, 2);
+	CHECK_EQ_U(st1.rows, 0);
+	agg_set_retire(a);
+	agg_set_free(b);
+}
+
 int main(void)
 {
 	RUN(keyspec_parses_and_formats);
@@ -486,5 +621,7 @@ int main(void)
 	RUN(ordered_walk_matches_sorted_keys_through_evictions);
 	RUN(seek_finds_the_successor_of_any_point);
 	RUN(ranking_orders_rows_by_growth_in_the_window);
+	RUN(rows_survive_a_restart);
+	RUN(reload_keeps_unchanged_profiles);
 	TAP_DONE();
 }
