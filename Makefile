@@ -31,7 +31,7 @@ SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
 UNIT_TESTS = test_store test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
-TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink
+TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink ctrecord
 TOOL_BINS = $(TOOLS:%=build/tools/%)
 
 ifeq ($(BUILD),build/gcc)
@@ -121,6 +121,12 @@ build/tools/iter_subagent: bench/iter_subagent.c
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -o $@ $< \
 		$(SNMP_LIBS)
 
+# The tests' ground truth decodes with the netfilter project's own library.
+build/tools/ctrecord: tests/tools/ctrecord.c
+	@mkdir -p build/tools
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -o $@ $< \
+		-lnetfilter_conntrack $(LDLIBS_ALL)
+
 build/tools/%: tests/tools/%.c
 	@mkdir -p build/tools
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -o $@ $< \
@@ -129,7 +135,8 @@ build/tools/%: tests/tools/%.c
 # libFuzzer targets: clang only.
 FUZZ_SRCS = kern_ctparse base_conf agg_key agg_order agg_profile agg_table acct_track base_hash base_log base_store \
             snmp_index ipfix_enc ipfix_rec
-fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx build/fuzz/fuzz_ipfix
+fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx build/fuzz/fuzz_ipfix \
+	build/fuzz/fuzz_state
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS:%=subagent/%.c)
 	@mkdir -p build/fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isubagent -Itests/unit \

@@ -517,11 +517,11 @@ static int open_journal(struct store *st, size_t undo_bytes, size_t rx_bytes)
 	st->undo = p + sizeof(struct journal_hdr);
 	st->rx = st->undo + undo_bytes;
 	st->journal_kept = o == STORE_KEPT || !st->persistent;
-	if (o == STORE_FRESH) {
-		st->jh->undo_size = undo_bytes;
-		st->jh->rx_size = rx_bytes;
+	/* the sizes are the layout's (its signature), whatever the file says */
+	st->jh->undo_size = undo_bytes;
+	st->jh->rx_size = rx_bytes;
+	if (o == STORE_FRESH)
 		return 0;
-	}
 	/* keep the records of a transaction that did not commit */
 	uint32_t epoch = (uint32_t)atomic_load(&st->jh->committed) + 1;
 	size_t used = st->jh->undo_used <= undo_bytes ? st->jh->undo_used : undo_bytes;

@@ -587,13 +587,14 @@ static void send_templates(struct ipfix_exporter *x, struct session *s)
 static void send_stats(struct ipfix_exporter *x, struct session *s)
 {
 	struct ipfix_stats_in in;
-	struct ipfix_loss loss = { 0, 0, 0, 0 };
+	struct ipfix_loss loss;
 	struct ipfix_values v;
 	struct ipfix_msg m;
 	struct out_counts c;
 	int began = x_begin(x);
 	struct sess_hdr *h = hw(s);
 
+	memset(&loss, 0, sizeof(loss));
 	if (x->src.loss)
 		x->src.loss(x->src.arg, &loss);
 	memset(&in, 0, sizeof(in));
@@ -611,6 +612,14 @@ static void send_stats(struct ipfix_exporter *x, struct session *s)
 	in.overruns = loss.overruns;
 	in.ended_unobserved = loss.ended_unobserved;
 	in.rejected = loss.rejected;
+	in.incarnations = loss.incarnations;
+	in.duplicate_destroys = loss.duplicate_destroys;
+	in.stale_rows = loss.stale_rows;
+	in.dying_rows = loss.dying_rows;
+	in.late_destroys = loss.late_destroys;
+	in.ended_while_down = loss.ended_while_down;
+	in.counter_resets = loss.counter_resets;
+	in.tracking_refused = loss.tracking_refused;
 	in.now_ms = now_ms();
 	memset(&v, 0, sizeof(v));
 	ipfix_opt_values(&in, &v);

@@ -46,9 +46,12 @@ struct ipfix_cfg {
 	const struct ipfix_collector_cfg *collectors;
 };
 
-/* ctflowd's own loss counters, reported in an options record. */
+/* ctflowd's own loss counters and suspicious events, reported in an
+ * options record. */
 struct ipfix_loss {
 	uint64_t events_lost, overruns, ended_unobserved, rejected;
+	uint64_t incarnations, duplicate_destroys, stale_rows, dying_rows, late_destroys;
+	uint64_t ended_while_down, counter_resets, tracking_refused;
 };
 
 struct ipfix_source {

@@ -17,6 +17,7 @@ enum src {
 	/* options records */
 	V_ODID, V_EPID, V_X_MSGS, V_X_RECS, V_X_OCTS, V_EV_LOST, V_OVERRUNS, V_UNOBS,
 	V_REJECTED, V_NOW, V_NS_FLOWS, V_NS_PKTS, V_NS_OCTS, V_T_FIRST, V_T_LAST,
+	V_INCARN, V_DUPS, V_STALE, V_DYING, V_LATE, V_DOWN, V_RESETS, V_REFUSED,
 };
 
 #define U IPFIX_UINT
@@ -68,11 +69,19 @@ static const struct ipfix_field o_metering[] = {
 	{ 149, 4, 0, V_ODID, U, 0 }, { 41, 8, 0, V_X_MSGS, U, 0 }, { 42, 8, 0, V_X_RECS, U, 0 },
 	{ 40, 8, 0, V_X_OCTS, U, 0 },
 };
-/* ctflowd's metering reliability: what the kernel side lost */
+/* ctflowd's metering reliability: what the kernel side lost, and every
+ * suspicious event the accounting saw (the same counters as CTFLOW-MIB's) */
 static const struct ipfix_field o_loss[] = {
 	{ 149, 4, 0, V_ODID, U, 0 }, { CT_IE_EVENTS_LOST, 8, OWN, V_EV_LOST, U, 0 },
 	{ CT_IE_OVERRUNS, 8, OWN, V_OVERRUNS, U, 0 }, { CT_IE_ENDED_UNOBSERVED, 8, OWN, V_UNOBS, U, 0 },
-	{ CT_IE_REJECTED, 8, OWN, V_REJECTED, U, 0 }, { 323, 8, 0, V_NOW, U, 0 },
+	{ CT_IE_REJECTED, 8, OWN, V_REJECTED, U, 0 },
+	{ CT_IE_INCARNATIONS, 8, OWN, V_INCARN, U, 0 },
+	{ CT_IE_DUPLICATE_DESTROYS, 8, OWN, V_DUPS, U, 0 },
+	{ CT_IE_STALE_ROWS, 8, OWN, V_STALE, U, 0 }, { CT_IE_DYING_ROWS, 8, OWN, V_DYING, U, 0 },
+	{ CT_IE_LATE_DESTROYS, 8, OWN, V_LATE, U, 0 },
+	{ CT_IE_ENDED_WHILE_DOWN, 8, OWN, V_DOWN, U, 0 },
+	{ CT_IE_COUNTER_RESETS, 8, OWN, V_RESETS, U, 0 },
+	{ CT_IE_TRACKING_REFUSED, 8, OWN, V_REFUSED, U, 0 }, { 323, 8, 0, V_NOW, U, 0 },
 };
 /* RFC 7011 4.3 Exporting Process Reliability Statistics */
 static const struct ipfix_field o_export[] = {
@@ -81,9 +90,9 @@ static const struct ipfix_field o_export[] = {
 };
 
 static const struct ipfix_template opt_templates[] = {
-	{ 300, N(o_metering), 1, o_metering },
-	{ 301, N(o_loss), 1, o_loss },
+	{ 300, N(o_metering), 1, o_metering }, /* in ascending id: IPFIX-MIB lists them so */
 	{ 302, N(o_export), 1, o_export },
+	{ 303, N(o_loss), 1, o_loss },
 };
 
 static int is_icmp(uint8_t proto)
@@ -208,6 +217,14 @@ void ipfix_opt_values(const struct ipfix_stats_in *in, struct ipfix_values *v)
 	v->u[V_OVERRUNS] = in->overruns;
 	v->u[V_UNOBS] = in->ended_unobserved;
 	v->u[V_REJECTED] = in->rejected;
+	v->u[V_INCARN] = in->incarnations;
+	v->u[V_DUPS] = in->duplicate_destroys;
+	v->u[V_STALE] = in->stale_rows;
+	v->u[V_DYING] = in->dying_rows;
+	v->u[V_LATE] = in->late_destroys;
+	v->u[V_DOWN] = in->ended_while_down;
+	v->u[V_RESETS] = in->counter_resets;
+	v->u[V_REFUSED] = in->tracking_refused;
 	v->u[V_NOW] = in->now_ms;
 	v->u[V_NS_FLOWS] = in->notsent_flows;
 	v->u[V_NS_PKTS] = in->notsent_packets;

@@ -28,6 +28,14 @@ enum ipfix_ct_ie {
 	CT_IE_OVERRUNS = 5,        /* unsigned64: netlink receive overruns */
 	CT_IE_ENDED_UNOBSERVED = 6,/* unsigned64: flows closed without their DESTROY */
 	CT_IE_REJECTED = 7,        /* unsigned64: netlink messages that failed validation */
+	CT_IE_INCARNATIONS = 8,    /* unsigned64: conntrack ids reused by a new connection */
+	CT_IE_DUPLICATE_DESTROYS = 9, /* unsigned64: DESTROY events seen twice */
+	CT_IE_STALE_ROWS = 10,     /* unsigned64: dump rows older than their DESTROY */
+	CT_IE_DYING_ROWS = 11,     /* unsigned64: dump rows of connections being destroyed */
+	CT_IE_LATE_DESTROYS = 12,  /* unsigned64: DESTROY after an unobserved close */
+	CT_IE_ENDED_WHILE_DOWN = 13, /* unsigned64: connections that ended while ctflowd was down */
+	CT_IE_COUNTER_RESETS = 14, /* unsigned64: conntrack counters zeroed by someone else */
+	CT_IE_TRACKING_REFUSED = 15, /* unsigned64: flows not tracked (table full) */
 };
 
 /* flowEndReason (IE 136) */
@@ -64,11 +72,16 @@ struct ipfix_stats_in {
 	uint64_t first_drop_ms, last_drop_ms;
 	/* ctflowd's collector */
 	uint64_t events_lost, overruns, ended_unobserved, rejected;
+	uint64_t incarnations, duplicate_destroys, stale_rows, dying_rows, late_destroys;
+	uint64_t ended_while_down, counter_resets, tracking_refused;
 	uint64_t now_ms;
 };
 
-/* The options templates: metering statistics (4.1), ctflowd's metering
- * reliability with its loss counters, exporting reliability (4.3). */
+/* The options templates: metering statistics (4.1, template 300), ctflowd's
+ * metering reliability with its loss counters and every suspicious event its
+ * accounting saw (303; 301 was its earlier form, without the latter: a new id,
+ * since a collector keeps an id's definition for the session), exporting
+ * reliability (4.3, 302). */
 size_t ipfix_opt_templates(const struct ipfix_template **out, size_t max);
 void ipfix_opt_values(const struct ipfix_stats_in *in, struct ipfix_values *v);
 

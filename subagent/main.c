@@ -153,6 +153,14 @@ static void loss_counters(void *arg, struct ipfix_loss *out)
 	out->overruns = cs.overruns;
 	out->rejected = cs.rejected;
 	out->ended_unobserved = ts.ended_unobserved;
+	out->incarnations = ts.incarnations;
+	out->duplicate_destroys = ts.duplicate_destroys;
+	out->stale_rows = ts.stale_rows;
+	out->dying_rows = ts.dying_rows;
+	out->late_destroys = ts.late_destroys;
+	out->ended_while_down = ts.ended_while_down;
+	out->counter_resets = ts.counter_resets;
+	out->tracking_refused = ts.full_refusals;
 }
 
 static int setup_ipfix(struct ctflowd *d)

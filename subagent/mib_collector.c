@@ -12,7 +12,8 @@ enum {
 	C_REJECTED, C_UNOBSERVED, C_RESETS, C_DUMPS, C_DUMP_FAILURES, C_TRACKED,
 	C_TRACKED_LIMIT, C_REFUSED, C_TRACKED_MEM, C_ACCT, C_TSTAMP, C_EVENTS_MODE, C_RCVBUF,
 	C_RCVBUF_MAX, C_DUMP_INTERVAL, C_NO_COUNTERS, C_LOOP_SLOWEST, C_TOP_INTERVAL,
-	C_NOTIFY_SENT, C_NOTIFY_HELD, C_NOTIFY_DROPPED, C_LAST = C_NOTIFY_DROPPED
+	C_NOTIFY_SENT, C_NOTIFY_HELD, C_NOTIFY_DROPPED, C_INCARNATIONS, C_DUPLICATES, C_STALE,
+	C_DYING, C_LATE, C_WHILE_DOWN, C_STATE_CREATED, C_STARTS, C_LAST = C_STARTS
 };
 
 /* on(1) off(2) unknown(3) from a sysctl read as 1, 0 or -1. */
@@ -57,6 +58,12 @@ static int track_value(struct ctflowd *d, unsigned n, netsnmp_variable_list *vb)
 	case C_REFUSED: mib_set_counter64(vb, ts.full_refusals); break;
 	case C_TRACKED_MEM: mib_set_gauge(vb, ts.bytes_used / 1024); break;
 	case C_NO_COUNTERS: mib_set_counter64(vb, ts.no_counters); break;
+	case C_INCARNATIONS: mib_set_counter64(vb, ts.incarnations); break;
+	case C_DUPLICATES: mib_set_counter64(vb, ts.duplicate_destroys); break;
+	case C_STALE: mib_set_counter64(vb, ts.stale_rows); break;
+	case C_DYING: mib_set_counter64(vb, ts.dying_rows); break;
+	case C_LATE: mib_set_counter64(vb, ts.late_destroys); break;
+	case C_WHILE_DOWN: mib_set_counter64(vb, ts.ended_while_down); break;
 	default: return -1;
 	}
 	return 0;
@@ -79,6 +86,8 @@ static int collector_value(void *ctx, unsigned n, netsnmp_variable_list *vb)
 	case C_DUMP_INTERVAL: mib_set_unsigned(vb, d->conf.dump_interval_ms / 1000); return 0;
 	case C_TOP_INTERVAL: mib_set_unsigned(vb, d->conf.top_interval_ms / 1000); return 0;
 	case C_NOTIFY_SENT: mib_set_counter64(vb, d->counters->notify_sent); return 0;
+	case C_STATE_CREATED: mib_set_datetime(vb, (time_t)d->counters->created); return 0;
+	case C_STARTS: mib_set_counter64(vb, d->counters->starts); return 0;
 	case C_NOTIFY_HELD: mib_set_gauge(vb, d->health.notify_held); return 0;
 	case C_NOTIFY_DROPPED:
 		mib_set_counter64(vb, d->counters->notify_dropped + thresh_events_dropped(d->thresh));

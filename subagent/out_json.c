@@ -103,11 +103,13 @@ static void put_collector(FILE *f, struct ctflowd *d)
 	fprintf(f, "\"tracked\":%llu,\"tracked_limit\":%llu,\"tracked_bytes\":%llu,"
 		   "\"track_full\":%llu,\"counter_resets\":%llu,\"ended_unobserved\":%llu,"
 		   "\"late_destroys\":%llu,\"incarnations\":%llu,\"duplicate_destroys\":%llu,"
-		   "\"slices\":%llu,\"sweeps\":%llu,\"no_counters\":%llu,",
+		   "\"slices\":%llu,\"sweeps\":%llu,\"no_counters\":%llu,\"stale_rows\":%llu,"
+		   "\"dying_rows\":%llu,\"ended_while_down\":%llu,\"recovered\":%llu,",
 		U64(ts.tracked), U64(ts.limit), U64(ts.bytes_used), U64(ts.full_refusals),
 		U64(ts.counter_resets), U64(ts.ended_unobserved), U64(ts.late_destroys),
 		U64(ts.incarnations), U64(ts.duplicate_destroys), U64(ts.slices), U64(ts.sweeps),
-		U64(ts.no_counters));
+		U64(ts.no_counters), U64(ts.stale_rows), U64(ts.dying_rows), U64(ts.ended_while_down),
+		U64(ts.recovered));
 	struct loop_stats ls;
 
 	loop_get_stats(d->loop, &ls);
@@ -115,9 +117,10 @@ static void put_collector(FILE *f, struct ctflowd *d)
 		   "\"loop_slowest_timer\":%d,",
 		U64(ls.iterations), ls.slowest_us, ls.slowest_io, ls.slowest_timer);
 	fprintf(f, "\"acct\":%d,\"timestamp\":%d,\"events_mode\":%d,\"last_event\":%llu,"
-		   "\"started\":%llu},\n",
+		   "\"started\":%llu,\"state_created\":%llu,\"starts\":%llu,\"state_kept\":%d},\n",
 		d->health.acct_on, d->health.tstamp_on, d->health.events_mode,
-		U64(d->health.last_event), U64(d->health.started));
+		U64(d->health.last_event), U64(d->health.started), U64(d->counters->created),
+		U64(d->counters->starts), d->health.state_kept);
 }
 
 static void put_ipfix(FILE *f, struct ctflowd *d)

@@ -8,6 +8,7 @@ PKGS=(
 	clang libclang-rt-14-dev                     # clang build, sanitizers, libFuzzer
 	valgrind cppcheck                            # checks
 	iproute2 nftables conntrack iputils-ping     # namespaces and real conntrack
+	libnetfilter-conntrack-dev                   # tests/tools/ctrecord, the ground truth
 	python3 procps coreutils                     # test scripts
 	tshark libfixbuf-tools socat nfdump pmacct   # IPFIX collectors and decoders
 	man-db groff-base systemd util-linux passwd  # install: man pages, unit, setpriv, users

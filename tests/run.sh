@@ -99,6 +99,9 @@ if step build-fuzzers make -s fuzz-bin; then
 	mkdir -p build/fuzz/corpus-ipfix
 	step fuzz-ipfix build/fuzz/fuzz_ipfix -max_total_time="${FUZZ_SECONDS:-30}" \
 		-rss_limit_mb=1024 -print_final_stats=1 build/fuzz/corpus-ipfix
+	mkdir -p build/fuzz/corpus-state
+	step fuzz-state build/fuzz/fuzz_state -max_total_time="${FUZZ_SECONDS:-30}" \
+		-rss_limit_mb=1024 -print_final_stats=1 build/fuzz/corpus-state
 fi
 integ
 

@@ -101,7 +101,7 @@ drained() {
 check "every session is up and has sent everything" drained
 sleep 4.5 # two more template refreshes and statistics records on the UDP session
 tables "$T/tables.json"
-check "reference conntrack -E kept up (no ENOBUFS warning)" truth_clean
+check "the reference recorder lost no event" truth_clean
 kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
 check "ctflowd exits cleanly on SIGTERM" grep -q "shutting down" "$T/ctflowd.log"
 sleep 0.5

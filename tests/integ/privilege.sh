@@ -40,6 +40,7 @@ cat >"$T/run/c.conf" <<EOF
 dump_file = $T/run/t.json
 pid_file = none
 state_file = none
+state_dir = $T/run/state
 agentx_socket = $T/agentx
 dump_interval = 1s
 [profile host]

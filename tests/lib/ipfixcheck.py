@@ -48,7 +48,9 @@ def addr(s):
 # ---------------------------------------------------------------- ground truth
 
 def truth_flows(path):
-    """flow id -> the kernel's final counters and tuples."""
+    """flow id -> the kernel's final counters and tuples.  The kernel reuses
+    an id for a new connection on the same tuple: its incarnations are summed,
+    as a collector's per-flowId sums sum them."""
     out = {}
     for f in truth.parse_events(path):
         o, r = f["o"], f["r"]
@@ -64,6 +66,10 @@ def truth_flows(path):
         }
         t["nat"] = (t["nsrc"], t["ndst"], t["nsport"], t["ndport"]) != \
             (t["src"], t["dst"], t["sport"], t["dport"])
+        t["incarnations"] = 1
+        if f["id"] in out:
+            for c in ("oct", "pkt", "roct", "rpkt", "incarnations"):
+                t[c] += out[f["id"]][c]
         out[f["id"]] = t
     return out
 
@@ -431,7 +437,7 @@ def templates_first(name, msgs, want):
 def options(name, msgs, ns_flows=0, base=(0, 0, 0)):
     """Metering statistics equal what was sent before; the loss records say none."""
     bad, n_msgs, n_flows, n_oct = [], base[0], base[1], base[2]
-    seen = {300: 0, 301: 0, 302: 0}
+    seen = {300: 0, 303: 0, 302: 0}
     for m in msgs:
         for r in m.records:
             tid = r.get("tid")
@@ -440,17 +446,17 @@ def options(name, msgs, ns_flows=0, base=(0, 0, 0)):
             if tid == 300 and (r["x_msgs"], r["x_flows"], r["x_octets"]) != (n_msgs, n_flows, n_oct):
                 bad.append("300: %s/%s/%s, sent before: %s/%s/%s" % (
                     r["x_msgs"], r["x_flows"], r["x_octets"], n_msgs, n_flows, n_oct))
-            if tid == 301 and any(r.get(k) for k in ("ev_lost", "overruns", "unobserved",
+            if tid == 303 and any(r.get(k) for k in ("ev_lost", "overruns", "unobserved",
                                                       "rejected")):
-                bad.append("301 reports loss: %s" % r)
+                bad.append("303 reports loss: %s" % r)
             if tid == 302 and r["ns_flows"] != ns_flows:
                 bad.append("302 notSentFlowTotalCount %s, expected %s" % (r["ns_flows"], ns_flows))
         n_msgs += 1
         n_oct += m.length
         n_flows += sum(1 for r in m.records if r.get("tid") in FLOW_TIDS)
     ok(not bad and all(seen.values()),
-       "%s: options records (300 metering, 301 loss, 302 reliability: %s) agree with the stream"
-       % (name, "/".join(str(seen[k]) for k in (300, 301, 302))), "; ".join(bad[:3]))
+       "%s: options records (300 metering, 303 loss, 302 reliability: %s) agree with the stream"
+       % (name, "/".join(str(seen[k]) for k in (300, 303, 302))), "; ".join(bad[:3]))
     return n_msgs, n_flows, n_oct
 
 
@@ -481,7 +487,7 @@ def cmd_export(a):
        "tshark: sequence analysis finds no gap (UDP %d, TCP %d messages)"
        % (len(ts_udp), len(ts_tcp)))
     data_tids = list(range(260, 264)) if a.enterprise else list(range(256, 260))
-    all_tids = data_tids + [300, 301, 302]
+    all_tids = data_tids + [300, 302, 303]
     odids = {m.odid for m in ts_udp + ts_tcp}
     ok(odids == {a.domain}, "every message carries observation domain %d" % a.domain,
        "seen %s" % sorted(odids))
@@ -527,7 +533,7 @@ def cmd_outage(a):
     s2, err2 = ipfixdump(a.second)
     ok(not err1 and not err2 and s1 and s2, "ipfixDump decodes both TCP sessions (%d, %d messages)"
        % (len(s1), len(s2)), err1 + err2)
-    tids = [256, 257, 258, 259, 300, 301, 302]
+    tids = [256, 257, 258, 259, 300, 302, 303]
     r1, r2 = flow_records(s1), flow_records(s2)
     # session 1: what fitted the buffer arrives exactly; the rest is counted, not lost silently
     templates_first("session 1", s1, tids)
@@ -558,6 +564,28 @@ def cmd_outage(a):
     return FAILS == 0
 
 
+def cmd_flows(a):
+    """Per flow: what each collector got sums to the kernel's counters (ids
+    the kernel reused summed over their incarnations, as collectors sum)."""
+    flows = truth_flows(a.truth)
+    reused = sum(1 for t in flows.values() if t["incarnations"] > 1)
+    ok(len(flows) >= 1, "kernel reported %d flows (%d ids reused by later connections)"
+       % (len(flows), reused))
+    if a.pcap:
+        streams, bad = tshark(a.pcap, a.udp_port, a.tcp_port)
+        ok(not bad, "%s: tshark finds no malformed message" % a.label, "; ".join(bad[:3]))
+        msgs = [m for v in streams.values() for m in v]
+        exact_by_id("%s: tshark" % a.label, flows, flow_records(msgs))
+    if a.ipfix_file:
+        msgs, err = ipfixdump(a.ipfix_file)
+        ok(not err and msgs, "%s: ipfixDump decodes the stream (%d messages)"
+           % (a.label, len(msgs)), err)
+        exact_by_id("%s: ipfixDump" % a.label, flows, flow_records(msgs))
+    if a.nfdump:
+        exact_by_tuple("%s: nfcapd/nfdump" % a.label, flows, nfdump(a.nfdump))
+    return FAILS == 0
+
+
 def cmd_summary(a):
     msgs, err = ipfixdump(a.file)
     recs = flow_records(msgs)
@@ -583,10 +611,16 @@ def main():
     for k in ("truth1", "truth2", "first", "second", "json"):
         o.add_argument("--" + k, required=True)
     o.add_argument("--buffer", type=int, required=True)
+    f = sub.add_parser("flows")
+    f.add_argument("--truth", required=True)
+    f.add_argument("--label", default="collector")
+    for k in ("pcap", "udp-port", "tcp-port", "ipfix-file", "nfdump"):
+        f.add_argument("--" + k)
     s = sub.add_parser("summary")
     s.add_argument("file")
     a = ap.parse_args()
-    good = {"export": cmd_export, "outage": cmd_outage, "summary": cmd_summary}[a.cmd](a)
+    good = {"export": cmd_export, "outage": cmd_outage, "flows": cmd_flows,
+            "summary": cmd_summary}[a.cmd](a)
     sys.exit(0 if good else 1)
 
 

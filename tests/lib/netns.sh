@@ -34,6 +34,7 @@ note() { echo "  # $*" >&2; }
 cleanup() {
 	local p
 	[ -n "${ORIG_CT_MAX:-}" ] && sysctl -qw net.netfilter.nf_conntrack_max="$ORIG_CT_MAX"
+	[ -n "${ORIG_RMEM_MAX:-}" ] && sysctl -qw net.core.rmem_max="$ORIG_RMEM_MAX"
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for p in "${NAMESPACES[@]}"; do
@@ -187,6 +188,17 @@ need_conntrack_max() { # need_conntrack_max N
 	fi
 }
 
+# net.core.rmem_max is global too: a UDP collector (nfcapd -B) that must
+# hold a burst of records needs a bigger receive buffer than the default.
+need_rmem_max() { # need_rmem_max BYTES
+	local cur
+	cur=$(sysctl -n net.core.rmem_max)
+	if [ "$cur" -lt "$1" ]; then
+		ORIG_RMEM_MAX=$cur
+		sysctl -qw net.core.rmem_max="$1"
+	fi
+}
+
 # Send COUNT one-packet UDP flows from A to B:9000 (60 bytes each on the wire).
 udp_flows() { # udp_flows COUNT [RATE]
 	ip netns exec "$NS_A" "$TOOLS/udpburst" send 10.202.0.2 9000 "$1" 10.202.128.0 4096 ${2:-}
@@ -235,16 +247,19 @@ except Exception: print(-1)' "$f")
 	return 1
 }
 
-# Start the independent ground truth: conntrack -E on DESTROY in namespace $1.
+# Start the independent ground truth in namespace $1: the kernel's DESTROY
+# events, recorded losslessly and decoded by libnetfilter_conntrack
+# (tests/tools/ctrecord; conntrack -E loses events on bursts).
 truth_start() { # truth_start NS
-	bg_in "$1" "$T/truth.events" stdbuf -oL conntrack -E -e DESTROY -o extended,id
+	bg_in "$1" "$T/truth.out" "$TOOLS/ctrecord" "$T/truth.events"
 	TRUTH_PID=$LAST_PID
 	sleep 0.3
 }
 
 truth_lines() { grep -c '\[DESTROY\]' "$T/truth.events" 2>/dev/null || echo 0; }
 
-# conntrack -E prints a WARNING on ENOBUFS: the reference itself lost events.
+# The recorder writes a WARNING line when the kernel dropped an event for it
+# or it saw ENOBUFS: the reference itself lost events.
 truth_clean() { ! grep -q WARNING "$T/truth.events"; }
 
 # Wait until ctflowd has received at least N DESTROY events (JSON in $2).

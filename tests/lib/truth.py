@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Ground truth for the integration tests.
 
-Reads the kernel's own record of finished flows (`conntrack -E -e DESTROY -o
-extended,id` output), aggregates it independently of ctflowd's C code with
+Reads the kernel's own record of finished flows (tests/tools/ctrecord's
+output, the format of `conntrack -E -e DESTROY -o extended,id`), aggregates it independently of ctflowd's C code with
 the same profile semantics (key fields, prefixes, host endpoints, NAT views),
 and compares with the tables ctflowd wrote as JSON, exactly.
 
@@ -37,7 +37,7 @@ def parse_events(path):
             if k == "delta-time":
                 after_delta = True
             if after_delta or d not in (0, 1):
-                if k in ("id", "zone", "mark"):
+                if k in ("id", "zone", "mark", "start_ns"):
                     extra[k] = int(v)
                 continue
             if k in ("zone", "mark"):
@@ -48,7 +48,7 @@ def parse_events(path):
                 tup[d][k] = int(v)
         flows.append({"fam": fam, "proto": proto, "o": tup[0], "r": tup[1],
                       "zone": extra.get("zone", 0), "mark": extra.get("mark", 0),
-                      "id": extra.get("id")})
+                      "id": extra.get("id"), "start_ns": extra.get("start_ns", 0)})
     return flows
 
 

@@ -7,6 +7,13 @@
  *       send SEND payload bytes (paced at RATE_BPS if given), then read RECV
  *       bytes the server sends back, then close.
  *   flowgen udp-server PORT              echo every datagram
+ *   flowgen tcp-reuse ADDR PORT SPORT COUNT SEND RATE
+ *       COUNT connections, one after the other, all from source port SPORT
+ *       (the same 5-tuple each time), at most RATE a second: each sends the
+ *       header and SEND bytes and is closed with a reset, so the next SYN
+ *       finds the last conntrack entry closing and the kernel gives the new
+ *       one the same id.  Prints "connections N failed F"; fails if more than
+ *       a tenth failed.
  *   flowgen udp-client ADDR PORT COUNT SIZE [SPORT]
  *       COUNT datagrams of SIZE bytes, each waiting up to 1 s for its echo;
  *       from source port SPORT (default: any), so that back-to-back flows are
@@ -224,6 +231,51 @@ static int tcp_client(const char *host, const char *port, uint64_t send, uint64_
 	return 0;
 }
 
+/* One connection of tcp-reuse; -1 if it could not be made. */
+static int reuse_once(const struct sockaddr_storage *ss, socklen_t len, long sport, uint64_t send)
+{
+	struct sockaddr_storage local;
+	struct linger lg = { 1, 0 }; /* close with a reset */
+	unsigned char hdr[8] = { 0 };
+	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM, 0), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&local, 0, sizeof(local));
+	local.ss_family = ss->ss_family;
+	((struct sockaddr_in *)&local)->sin_port = htons((uint16_t)sport);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (bind(fd, (struct sockaddr *)&local, len) == 0 &&
+	    connect(fd, (const struct sockaddr *)ss, len) == 0 &&
+	    write(fd, hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr) && write_all(fd, send) == 0)
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+static int tcp_reuse(const char *host, const char *port, long sport, long count, uint64_t send,
+		     double rate)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	double start = now_s();
+	long failed = 0;
+
+	if (sport <= 0 || sport > 65535 || count <= 0 || rate <= 0 ||
+	    resolve(host, port, SOCK_STREAM, 0, &ss, &len) < 0)
+		return fprintf(stderr, "bad arguments\n"), 1;
+	for (long i = 0; i < count && now_s() - start < 600; i++) {
+		double wait = start + (double)i / rate - now_s();
+
+		if (wait > 0)
+			usleep((useconds_t)(wait * 1e6));
+		failed += reuse_once(&ss, len, sport, send) < 0;
+	}
+	printf("connections %ld failed %ld\n", count, failed);
+	return failed * 10 > count ? 1 : 0;
+}
+
 static int udp_server(const char *port)
 {
 	int fd = listen_any(port, SOCK_DGRAM);
@@ -293,6 +345,9 @@ int main(int argc, char **argv)
 	if ((argc == 6 || argc == 7) && strcmp(argv[1], "tcp-client") == 0)
 		return tcp_client(argv[2], argv[3], strtoull(argv[4], NULL, 10),
 				  strtoull(argv[5], NULL, 10), argc == 7 ? atof(argv[6]) : 0);
+	if (argc == 8 && strcmp(argv[1], "tcp-reuse") == 0)
+		return tcp_reuse(argv[2], argv[3], atol(argv[4]), atol(argv[5]),
+				 strtoull(argv[6], NULL, 10), atof(argv[7]));
 	if (argc == 3 && strcmp(argv[1], "udp-server") == 0)
 		return udp_server(argv[2]);
 	if ((argc == 6 || argc == 7) && strcmp(argv[1], "udp-client") == 0)
