@@ -101,10 +101,12 @@ struct session {
 	int was_up;                  /* the attempt that is ending had connected */
 };
 
-/* The exporter's own persistent counters. */
+/* The exporter's own persistent counters; when they started, in realtime
+ * (a monotonic time would mean nothing after a reboot). */
 struct meter_hdr {
 	uint32_t epoch;
 	uint32_t pad;
+	uint64_t start_real_ms;
 	struct ipfix_metering m;
 };
 
@@ -878,7 +880,7 @@ static int session_init(struct ipfix_exporter *x, struct session *s,
 	return 0;
 }
 
-static int map_meter(struct ipfix_exporter *x, struct loop *lp)
+static int map_meter(struct ipfix_exporter *x)
 {
 	enum store_origin o;
 
@@ -886,7 +888,7 @@ static int map_meter(struct ipfix_exporter *x, struct loop *lp)
 	if (!x->meter)
 		return -1;
 	if (o == STORE_FRESH)
-		x->meter->m.start_ms = loop_now(lp);
+		x->meter->start_real_ms = now_ms();
 	x->meter->epoch = 0;
 	return 0;
 }
@@ -910,7 +912,7 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 	x->t_pump = loop_timer_add(lp, on_pump, x);
 	x->t_stats = loop_timer_add(lp, on_stats, x);
 	x->t_rate = loop_timer_add(lp, on_rate, x);
-	if (!x->s || x->t_pump < 0 || x->t_stats < 0 || x->t_rate < 0 || map_meter(x, lp) < 0)
+	if (!x->s || x->t_pump < 0 || x->t_stats < 0 || x->t_rate < 0 || map_meter(x) < 0)
 		goto fail;
 	for (size_t i = 0; i < cfg->ncollectors; i++) {
 		x->n = i + 1;
@@ -1087,8 +1089,15 @@ int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t t
 
 void ipfix_exporter_metering(const struct ipfix_exporter *x, struct ipfix_metering *out)
 {
-	if (x)
-		*out = x->meter->m;
-	else
+	uint64_t ago, now;
+
+	if (!x) {
 		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = x->meter->m;
+	/* as loop time: how long ago, back from now (0: before this boot) */
+	now = loop_now(x->lp);
+	ago = now_ms() - x->meter->start_real_ms;
+	out->start_ms = ago < now ? now - ago : 0;
 }

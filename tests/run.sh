@@ -79,7 +79,7 @@ step smilint-ctflow-mib sh -c 'out=$(SMIPATH=mibs/ietf smilint -l 6 -s mibs/CTFL
 step mib-loads-in-net-snmp sh -c 'SNMP_PERSISTENT_DIR="$(pwd)/build/snmp-persist" MIBS= snmptranslate \
 	-M +mibs:mibs/ietf -m CTFLOW-MIB -On CTFLOW-MIB::ctflowAggOctets | grep -qx ".1.3.6.1.4.1.32473.1.3.1.21"'
 step cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	--std=c11 --inline-suppr -D__GNUC__ -D_GNU_SOURCE -Isubagent subagent tests/unit tests/tools bench
+	--std=c11 --inline-suppr -D__GNUC__ -D_GNU_SOURCE -Isubagent subagent tests/unit tests/tools tests/fuzz bench
 units build/gcc ""
 if step build-asan-ubsan make -s -j"$JOBS" BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" WERROR=1 unit-bin; then

@@ -213,11 +213,11 @@ collector() { # collector JSONFILE NAME
 
 # ctflowd in namespace $CTF_NS (default the router) with config file $1;
 # sets CTF_PID.  Extra args are a command prefix (e.g. valgrind ...).  A
-# configuration that names no state_dir gets one of the test's own, never the
-# system's /var/lib/ctflowd.
+# configuration that names no state_dir gets one of its own (one per
+# configuration file) in the test's directory, never the system's.
 ctflowd_start() {
 	local conf=$1; shift
-	grep -q '^state_dir' "$conf" || sed -i "1i state_dir = $T/state" "$conf"
+	grep -q '^state_dir' "$conf" || sed -i "1i state_dir = $T/state-$(basename "$conf" .conf)" "$conf"
 	bg_in "${CTF_NS:-$NS_R}" "$T/ctflowd.log" "$@" "$CTFLOWD" -d -f "$conf"
 	CTF_PID=$LAST_PID
 	local i

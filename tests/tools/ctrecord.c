@@ -49,12 +49,17 @@ static void on_term(int sig)
 static unsigned long long events, enobufs;
 static unsigned last_drops;
 
-static void print_event(FILE *out, const struct nlmsghdr *nlh, struct nf_conntrack *ct)
+static void print_event(FILE *out, const struct nlmsghdr *nlh)
 {
 	char line[2048];
+	/* a fresh object each time: parsing does not clear attributes the
+	 * previous message had and this one lacks (its mark, say) */
+	struct nf_conntrack *ct = nfct_new();
 
-	if (nfct_nlmsg_parse(nlh, ct) < 0) {
+	if (!ct || nfct_nlmsg_parse(nlh, ct) < 0) {
 		fprintf(out, "WARNING: a message libnetfilter_conntrack cannot parse\n");
+		if (ct)
+			nfct_destroy(ct);
 		return;
 	}
 	nfct_snprintf(line, sizeof(line), ct, NFCT_T_DESTROY, NFCT_O_DEFAULT,
@@ -65,6 +70,7 @@ static void print_event(FILE *out, const struct nlmsghdr *nlh, struct nf_conntra
 			(unsigned long long)nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START));
 	fputc('\n', out);
 	events++;
+	nfct_destroy(ct);
 }
 
 static void check_drops(FILE *out, int fd)
@@ -85,11 +91,10 @@ int main(int argc, char **argv)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct mnl_socket *nl;
-	struct nf_conntrack *ct = nfct_new();
 	int size = 256 << 20, fd;
 	FILE *out;
 
-	if (argc != 2 || !ct) {
+	if (argc != 2) {
 		fprintf(stderr, "usage: ctrecord OUTFILE\n");
 		return 2;
 	}
@@ -135,7 +140,7 @@ int main(int argc, char **argv)
 			for (const struct nlmsghdr *h = (const void *)bufs[i]; mnl_nlmsg_ok(h, len);
 			     h = mnl_nlmsg_next(h, &len))
 				if ((h->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE)
-					print_event(out, h, ct);
+					print_event(out, h);
 		}
 		if (n < BATCH)
 			fflush(out); /* the tests read it while it runs */
@@ -151,13 +156,12 @@ int main(int argc, char **argv)
 			for (const struct nlmsghdr *h = (const void *)bufs[i]; mnl_nlmsg_ok(h, len);
 			     h = mnl_nlmsg_next(h, &len))
 				if ((h->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE)
-					print_event(out, h, ct);
+					print_event(out, h);
 		}
 	}
 	check_drops(out, fd);
 	fclose(out);
 	printf("events %llu drops %u enobufs %llu\n", events, last_drops, enobufs);
-	nfct_destroy(ct);
 	mnl_socket_close(nl);
 	return 0;
 }

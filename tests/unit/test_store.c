@@ -73,6 +73,8 @@ static void region_keeps_its_bytes(void)
 	st = open_dir();
 	p = store_region(st, "counters", 42, 8192, &o);
 	CHECK(p && o == STORE_FRESH);
+	if (!p)
+		return;
 	store_begin(st);
 	store_save(st, p, 16);
 	p[0] = 7, p[1] = 9;
@@ -219,6 +221,8 @@ static void bad_regions_are_refused_and_kept_aside(void)
 		fresh_dir();
 		st = open_dir();
 		p = store_region(st, "r", 1, 8192, &o);
+		if (!p)
+			break;
 		store_begin(st);
 		store_save(st, p, 8);
 		p[0] = 99;
