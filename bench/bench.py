@@ -779,18 +779,27 @@ def part_state(report):
                   "entries (main thread: applying the rows).\n" % SECONDS)
     report.append("| | state_dir (default) | none | cost of the state |")
     report.append("|---|---|---|---|")
-    per = {}
-    for state in (True, False):
-        udp_timeouts(1)
-        prep, work = churn(50000, SECONDS)
-        gen, rows, busy = measure([Ctflowd(state=state)], work, prep)
-        per[state] = rows[0]
-    a, b = per[True]["us_per_event"], per[False]["us_per_event"]
-    report.append("| CPU per DESTROY event, 3 profiles (lost) | %.2f us (%d) | %.2f us (%d) | %+.2f us (%+.0f%%) |"
-                  % (a, per[True]["drops"], b, per[False]["drops"], a - b,
-                     100.0 * (a - b) / b if b else 0))
-    da, db = dump_cost(True), dump_cost(False)
-    report.append("| CPU per dump row applied | %.2f us (%d rows) | %.2f us (%d rows) | %+.2f us (%+.0f%%) |"
+    # alternating runs, the median of three each: the VM drifts by more
+    # than what is measured
+    per = {True: [], False: []}
+    for _ in range(3):
+        for state in (True, False):
+            udp_timeouts(1)
+            prep, work = churn(50000, SECONDS)
+            gen, rows, busy = measure([Ctflowd(state=state)], work, prep)
+            per[state].append(rows[0])
+    med = {k: sorted(v, key=lambda r: r["us_per_event"])[1] for k, v in per.items()}
+    a, b = med[True]["us_per_event"], med[False]["us_per_event"]
+    report.append("| CPU per DESTROY event, 3 profiles, median of 3 (lost) | %.2f us (%d) | %.2f us (%d) | %+.2f us (%+.0f%%) |"
+                  % (a, sum(r["drops"] for r in per[True]), b, sum(r["drops"] for r in per[False]),
+                     a - b, 100.0 * (a - b) / b if b else 0))
+    dumps = {True: [], False: []}
+    for _ in range(2):
+        for state in (True, False):
+            dumps[state].append(dump_cost(state))
+    da = min(dumps[True], key=lambda r: r[1])
+    db = min(dumps[False], key=lambda r: r[1])
+    report.append("| CPU per dump row applied, best of 2 | %.2f us (%d rows) | %.2f us (%d rows) | %+.2f us (%+.0f%%) |"
                   % (da[1], da[0], db[1], db[0], da[1] - db[1],
                      100.0 * (da[1] - db[1]) / db[1] if db[1] else 0))
     report.append("")
