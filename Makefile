@@ -22,6 +22,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) $(WARN) $(if $(WERROR
 LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread $(LDLIBS)
 
 CORE = base_log base_hash base_loop base_store base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
+       agg_conf ipfix_conf alarm_def ctflowd_conf \
        acct_track agg_key agg_order agg_table agg_profile out_json out_state snmp_index \
        ipfix_enc ipfix_rec ipfix_export alarm_thresh alarm_health
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)

@@ -20,40 +20,9 @@
 #include <stdint.h>
 
 #include "agg_key.h"
+#include "alarm_def.h"
 
-#define THRESH_NAME_MAX 32
-#define THRESH_WINDOW_MAX 3600
-#define THRESH_MAX 128         /* thresholds at once: configured and created over SNMP */
-#define THRESH_INDEX_MAX 4096
-
-enum thresh_metric { THRESH_BYTES, THRESH_PACKETS, THRESH_FLOWS };
-enum thresh_dir { THRESH_SENT = 1, THRESH_RECEIVED = 2, THRESH_BOTH = 3 };
 enum alarm_kind { ALARM_RISING = 1, ALARM_FALLING = 2 };
-
-struct thresh_def {
-	char name[THRESH_NAME_MAX + 1];
-	size_t profile;            /* the profile's position */
-	/* which rows: those whose first address lies in addr/plen (family 0: any),
-	 * and whose protocol and port are these (-1: any) */
-	uint8_t family, plen;
-	union ct_addr addr;
-	uint8_t family2, plen2;    /* and whose second address (dst) lies in addr2/plen2 */
-	union ct_addr addr2;
-	int proto, port;
-	uint8_t metric;            /* enum thresh_metric */
-	uint8_t dir;               /* enum thresh_dir: the row's forward = sent */
-	uint32_t window_s;         /* 1..THRESH_WINDOW_MAX */
-	uint64_t rising, falling;  /* per second over the window; falling <= rising */
-	uint32_t notify_per_min;   /* notifications a minute at most; 0 = no limit */
-	uint32_t max_rows;         /* rows watched at most */
-	/* where it comes from, for thresh_set_new and the MIB */
-	uint32_t index;            /* ctflowThresholdIndex; 0 = its position */
-	uint8_t storage;           /* enum thresh_storage */
-	uint8_t inactive;          /* kept, not evaluated (notInService) */
-};
-
-/* StorageType (RFC 2579) values a threshold can have. */
-enum thresh_storage { THRESH_VOLATILE = 2, THRESH_NONVOLATILE = 3, THRESH_READONLY = 5 };
 
 struct alarm_event {
 	uint8_t kind;              /* enum alarm_kind */

@@ -12,7 +12,7 @@
 #include "agg_profile.h"
 #include "alarm_health.h"
 #include "alarm_thresh.h"
-#include "base_conf.h"
+#include "ctflowd_conf.h"
 #include "base_loop.h"
 #include "base_store.h"
 #include "kern_ctsock.h"

@@ -25,6 +25,7 @@
 #include "ipfix_export.h"
 #include "kern_check.h"
 #include "out_json.h"
+#include "out_state.h"
 #include "snmp_agent.h"
 
 #define DEFAULT_CONF "/etc/ctflowd/ctflowd.conf"
@@ -418,43 +419,85 @@ static size_t profile_named(struct agg_set *set, const char *name)
 	return (size_t)-1;
 }
 
+/* The configuration's threshold with t's name or index, or NULL. */
+static const struct thresh_def *clash(const struct conf *nc, const struct thresh_def *t,
+				      uint32_t index)
+{
+	for (size_t i = 0; i < nc->nthresholds; i++)
+		if (nc->thresholds[i].index == index || strcmp(nc->thresholds[i].name, t->name) == 0)
+			return &nc->thresholds[i];
+	return NULL;
+}
+
+/*
+ * A threshold created over SNMP, kept across the reload if it still makes
+ * sense: it follows its profile by name, must pass the rules against the
+ * new configuration, and gives way to a configured threshold of its name or
+ * index (as at start, where the configuration's wins).  1 when it stays.
+ */
+static int keep_snmp_threshold(struct ctflowd *d, const struct conf *nc, struct agg_set *set,
+			       struct thresh_def *t, uint32_t index)
+{
+	struct thresh_env env;
+	const struct thresh_def *other;
+	const char *key;
+	char why[256];
+
+	conf_thresh_env(nc, &env);
+	if (t->profile != THRESH_PROFILE_UNSET) {
+		const char *name = t->profile < agg_set_count(d->agg) ?
+			agg_set_profile(d->agg, t->profile)->name : "";
+
+		t->profile = profile_named(set, name);
+		if (t->profile == (size_t)-1) {
+			log_warnx("reload: threshold %s goes with its profile %s", t->name, name);
+			return 0;
+		}
+	}
+	if (thresh_def_check(t, &env, &key, why, sizeof(why)) < 0) {
+		log_warnx("reload: threshold %s no longer fits the configuration (%s): removed",
+			  t->name, why);
+		return 0;
+	}
+	if ((other = clash(nc, t, index)) != NULL) {
+		log_warnx("reload: threshold %s gives way to the configuration's [threshold %s] "
+			  "(same %s): removed", t->name, other->name,
+			  other->index == index ? "index" : "name");
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * Thresholds: the configuration's are replaced by the new file's (an
- * unchanged one keeps its rows and alarms); those created over SNMP stay,
- * following their profile by name, and go if it went.
+ * unchanged one keeps its rows and alarms); those created over SNMP stay if
+ * they still make sense, and the state file is written again when one of
+ * its rows went.
  */
 static int reload_thresholds(struct ctflowd *d, const struct conf *nc, struct agg_set *set)
 {
+	int rewrite = 0;
+
 	for (size_t i = thresh_count(d->thresh); i-- > 0;) {
 		struct thresh_def t = *thresh_get(d->thresh, i);
 		uint32_t index = thresh_index_at(d->thresh, i);
 		int active = thresh_active_at(d->thresh, i);
-		size_t p = t.profile < agg_set_count(d->agg) ?
-			profile_named(set, agg_set_profile(d->agg, t.profile)->name) : t.profile;
 
-		if (t.storage == THRESH_READONLY || p == (size_t)-1) {
-			if (t.storage != THRESH_READONLY)
-				log_warnx("reload: threshold %s goes with its profile", t.name);
+		if (t.storage == THRESH_READONLY || !keep_snmp_threshold(d, nc, set, &t, index)) {
+			rewrite |= t.storage == THRESH_NONVOLATILE;
 			thresh_remove(d->thresh, index);
-		} else if (p != t.profile) {
-			t.profile = p;
-			if (thresh_put(d->thresh, index, &t, active) < 0)
-				return -1;
+		} else if (thresh_put(d->thresh, index, &t, active) < 0) {
+			return -1;
 		}
 	}
 	for (size_t i = 0; i < nc->nthresholds; i++) {
 		const struct thresh_def *t = &nc->thresholds[i];
-		size_t at = thresh_pos(d->thresh, t->index);
 
-		if (thresh_index_at(d->thresh, at) == t->index &&
-		    thresh_get(d->thresh, at)->storage != THRESH_READONLY) {
-			log_warnx("reload: threshold %s: index %u is taken by one created over SNMP",
-				  t->name, t->index);
-			continue;
-		}
 		if (thresh_put(d->thresh, t->index, t, !t->inactive) < 0)
 			return -1;
 	}
+	if (rewrite && nc->state_file[0] && state_write(nc->state_file, d->thresh, set) < 0)
+		log_warn("reload: writing %s", nc->state_file);
 	return 0;
 }
 

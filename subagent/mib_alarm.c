@@ -25,7 +25,6 @@ enum {
 	T_SUPPRESSED, T_REFUSED, T_PROTO, T_PORT, T_STORAGE, T_STATUS, T_MATCH2,
 };
 /* RowStatus values (RFC 2579): net-snmp's RS_ACTIVE ... RS_DESTROY */
-#define PROFILE_UNSET ((size_t)-1)
 enum { AL_KEY = 1, AL_SINCE, AL_RATE, AL_PEAK, AL_ROW };
 
 /* ---- ctflowThresholdTable ---- */
@@ -60,10 +59,6 @@ static int ge_threshold(const struct mib_table *t, const oid *prefix, unsigned l
 
 static const struct mib_tree tree_threshold = { 1, ge_threshold };
 
-static int complete(const struct ctflowd *d, const struct thresh_def *t)
-{
-	return t->profile < agg_set_count(d->agg) && t->rising >= 1;
-}
 
 static int threshold_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
 			   netsnmp_variable_list *vb)
@@ -80,7 +75,7 @@ static int threshold_value(const struct mib_table *t, const struct mib_row *row,
 	switch (col) {
 	case T_NAME: mib_set_string(vb, def->name); break;
 	case T_PROFILE:
-		if (def->profile == PROFILE_UNSET)
+		if (def->profile == THRESH_PROFILE_UNSET)
 			return -1; /* notReady: not set yet */
 		mib_set_unsigned(vb, def->profile + 1);
 		break;
@@ -110,7 +105,7 @@ static int threshold_value(const struct mib_table *t, const struct mib_row *row,
 	case T_STORAGE: mib_set_integer(vb, def->storage); break;
 	case T_STATUS:
 		mib_set_integer(vb, thresh_active_at(d->thresh, (size_t)i) ? RS_ACTIVE
-				    : complete(d, def)			    ? RS_NOTINSERVICE
+				    : thresh_def_complete(def)		    ? RS_NOTINSERVICE
 									    : RS_NOTREADY);
 		break;
 	default: return -1;
@@ -136,16 +131,6 @@ static int set_target(const struct mib_table *t, const netsnmp_variable_list *vb
 		return SNMP_ERR_NOCREATION;
 	*index = (uint32_t)vb->name[n + 2];
 	return 0;
-}
-
-static int valid_name(const u_char *p, size_t len)
-{
-	if (len < 1 || len > THRESH_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum(p[i]) && p[i] != '_' && p[i] != '-')
-			return 0;
-	return 1;
 }
 
 /* "any" or ADDRESS[/LENGTH] from an SNMP string; 0 or -1. */
@@ -188,7 +173,9 @@ static int check_value(unsigned col, const netsnmp_variable_list *vb)
 	if (vb->type != type_of[col])
 		return SNMP_ERR_WRONGTYPE;
 	switch (col) {
-	case T_NAME: return valid_name(vb->val.string, vb->val_len) ? 0 : SNMP_ERR_WRONGVALUE;
+	case T_NAME:
+		return thresh_name_valid((const char *)vb->val.string, vb->val_len) ? 0
+										 : SNMP_ERR_WRONGVALUE;
 	case T_MATCH:
 	case T_MATCH2:
 		return parse_match(vb->val.string, vb->val_len, &scratch.family, &scratch.addr,
@@ -200,7 +187,7 @@ static int check_value(unsigned col, const netsnmp_variable_list *vb)
 	case T_RISING: return uint_in(vb, 1, 0xffffffffUL) ? 0 : SNMP_ERR_WRONGVALUE;
 	case T_FALLING: return 0;
 	case T_NOTIFY_LIMIT: return uint_in(vb, 0, 100000) ? 0 : SNMP_ERR_WRONGVALUE;
-	case T_ROW_LIMIT: return uint_in(vb, 1, 1000000) ? 0 : SNMP_ERR_WRONGVALUE;
+	case T_ROW_LIMIT: return uint_in(vb, 1, THRESH_ROWS_MAX) ? 0 : SNMP_ERR_WRONGVALUE;
 	case T_PROTO: return int_in(vb, -1, 255) ? 0 : SNMP_ERR_WRONGVALUE;
 	case T_PORT: return int_in(vb, -1, 65535) ? 0 : SNMP_ERR_WRONGVALUE;
 	case T_STORAGE:
@@ -238,42 +225,36 @@ static void apply_value(unsigned col, const netsnmp_variable_list *vb, struct th
 	}
 }
 
-/* A row a manager creates starts as this. */
-static void defaults(struct thresh_def *t, uint32_t index, uint32_t dump_ms)
+/* Is the row right by the rules the configuration applies (alarm_def)? */
+static int fits(const struct ctflowd *d, struct thresh_def *t)
 {
-	uint32_t window = 2 * (dump_ms / 1000);
+	struct thresh_env env;
+	const char *key;
+	char why[256];
 
-	memset(t, 0, sizeof(*t));
-	snprintf(t->name, sizeof(t->name), "snmp%u", index);
-	t->profile = PROFILE_UNSET;
-	t->proto = t->port = -1;
-	t->metric = THRESH_BYTES;
-	t->dir = THRESH_BOTH;
-	t->window_s = window > 60 ? (window > THRESH_WINDOW_MAX ? THRESH_WINDOW_MAX : window) : 60;
-	t->notify_per_min = 10;
-	t->max_rows = 1000;
-	t->storage = THRESH_VOLATILE;
-	t->index = index;
+	conf_thresh_env(&d->conf, &env);
+	return thresh_def_check(t, &env, &key, why, sizeof(why)) == 0;
 }
 
-/* Does the threshold fit its profile (the checks ctflowd.conf makes too)? */
-static int fits_profile(const struct ctflowd *d, const struct thresh_def *t)
+/* Another row, before or after this SET, has the name: the state file would
+ * hold the same [threshold NAME] twice. */
+static int name_taken(const struct mib_thresh_set *x, const struct thresh_edit *e)
 {
-	const struct agg_profile *p;
-	int has[AGG_NFIELDS] = { 0 };
+	const struct thresh_set *ts = x->d->thresh;
 
-	if (t->profile == PROFILE_UNSET)
-		return 1; /* notReady until it is set */
-	if (t->profile >= agg_set_count(d->agg) || t->falling > t->rising)
-		return 0;
-	/* as in ctflowd.conf: long flows grow once per dump */
-	if (t->window_s < 2 * (d->conf.dump_interval_ms / 1000))
-		return 0;
-	p = agg_set_profile(d->agg, t->profile);
-	for (size_t f = 0; f < p->spec.nfields; f++)
-		has[p->spec.f[f].field] = 1;
-	return (!t->family || p->spec.has_addr) && (!t->family2 || has[AGG_DST]) &&
-	       (t->proto < 0 || has[AGG_PROTO]) && (t->port < 0 || has[AGG_PORT]);
+	for (size_t i = 0; i < thresh_count(ts); i++) {
+		uint32_t index = thresh_index_at(ts, i);
+		int edited = 0;
+
+		for (size_t j = 0; j < x->n; j++)
+			edited |= x->e[j].index == index;
+		if (!edited && index != e->index && strcmp(thresh_get(ts, i)->name, e->after.name) == 0)
+			return 1;
+	}
+	for (size_t j = 0; j < x->n; j++)
+		if (&x->e[j] != e && x->e[j].exists && strcmp(x->e[j].after.name, e->after.name) == 0)
+			return 1;
+	return 0;
 }
 
 static struct thresh_edit *edit_for(struct mib_thresh_set *x, uint32_t index)
@@ -295,7 +276,10 @@ static struct thresh_edit *edit_for(struct mib_thresh_set *x, uint32_t index)
 		e->before = *thresh_get(ts, pos);
 		e->before_active = thresh_active_at(ts, pos);
 	} else {
-		defaults(&e->before, index, x->d->conf.dump_interval_ms);
+		struct thresh_env env;
+
+		conf_thresh_env(&x->d->conf, &env);
+		thresh_def_init_snmp(&e->before, index, &env);
 	}
 	e->after = e->before;
 	e->exists = e->existed;
@@ -303,9 +287,13 @@ static struct thresh_edit *edit_for(struct mib_thresh_set *x, uint32_t index)
 	return e;
 }
 
-/* RESERVE2: what the PDU does to each row, and whether it may. */
-static int plan_row(const struct ctflowd *d, struct thresh_edit *e)
+/* RESERVE2: what the PDU does to each row, and whether it may: by the same
+ * rules as the configuration, so the state file never holds a row the next
+ * start would refuse. */
+static int plan_row(const struct mib_thresh_set *x, struct thresh_edit *e)
 {
+	const struct ctflowd *d = x->d;
+
 	if (e->existed && e->before.storage == THRESH_READONLY)
 		return SNMP_ERR_NOTWRITABLE; /* ctflowd.conf's */
 	switch (e->status) {
@@ -319,7 +307,7 @@ static int plan_row(const struct ctflowd *d, struct thresh_edit *e)
 			return SNMP_ERR_INCONSISTENTVALUE;
 		e->exists = 1;
 		e->after_active = e->status == RS_CREATEANDGO;
-		if (e->after_active && !complete(d, &e->after))
+		if (e->after_active && !thresh_def_complete(&e->after))
 			return SNMP_ERR_INCONSISTENTVALUE;
 		break;
 	case RS_DESTROY:
@@ -328,11 +316,13 @@ static int plan_row(const struct ctflowd *d, struct thresh_edit *e)
 	default: /* active, notInService */
 		if (!e->existed)
 			return SNMP_ERR_INCONSISTENTVALUE;
-		if (!complete(d, &e->after))
+		if (!thresh_def_complete(&e->after))
 			return SNMP_ERR_INCONSISTENTVALUE;
 		e->after_active = e->status == RS_ACTIVE;
 	}
-	return fits_profile(d, &e->after) ? 0 : SNMP_ERR_INCONSISTENTVALUE;
+	if (name_taken(x, e))
+		return SNMP_ERR_INCONSISTENTVALUE;
+	return fits(d, &e->after) ? 0 : SNMP_ERR_INCONSISTENTVALUE;
 }
 
 static void set_reserve(const struct mib_table *t, struct mib_thresh_set *x,
@@ -366,7 +356,7 @@ static void set_reserve(const struct mib_table *t, struct mib_thresh_set *x,
 	size_t rows = thresh_count(x->d->thresh);
 
 	for (size_t i = 0; i < x->n; i++) {
-		int err = plan_row(x->d, &x->e[i]);
+		int err = plan_row(x, &x->e[i]);
 
 		rows += x->e[i].exists - x->e[i].existed;
 		if (!err && rows > THRESH_MAX)

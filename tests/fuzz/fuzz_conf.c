@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base_conf.h"
+#include "ctflowd_conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

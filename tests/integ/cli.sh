@@ -24,7 +24,7 @@ expect_conf_error 'rcvbuf = 1M\nrcvbuf = 2M\n' ':2: '"'rcvbuf'"' is set twice'
 expect_conf_error '[profile a]\nkey = src/99\n' ':2: key: bad prefix'
 expect_conf_error '[profile a]\nrows = 5\n' ':1: [profile a] has no'
 expect_conf_error '[whatever]\n' ':1: unknown section'
-expect_conf_error 'rcvbuf = 256M\nrcvbuf_max = 64M\n' ': rcvbuf_max'
+expect_conf_error 'rcvbuf = 256M\nrcvbuf_max = 64M\n' ':2: rcvbuf_max'
 expect_conf_error 'just words\n' ':1: expected'
 
 "$CTFLOWD" -f /nonexistent/x.conf 2>"$T/err"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base_conf.h"
+#include "ctflowd_conf.h"
 #include "tap.h"
 
 #define TAP_NAME "test_conf"
@@ -142,7 +142,7 @@ static void errors_name_file_line_and_reason(void)
 		{ "coalesce = 2s\n", "t.conf:1: coalesce: 2s is out of range 0..1000 ms" },
 		{ "reliable_events = maybe\n", "t.conf:1: reliable_events: 'maybe' is not yes or no" },
 		{ "dump_file = tables.json\n", "t.conf:1: dump_file: 'tables.json' is not an absolute path (or none)" },
-		{ "log_level = loud\n", "t.conf:1: log_level: 'loud' is not one of error, warning, info, debug" },
+		{ "log_level = loud\n", "t.conf:1: log_level: 'loud' is not error, warning, info or debug" },
 		{ "rcvbuf = 1M\nrcvbuf = 2M\n", "t.conf:2: 'rcvbuf' is set twice" },
 		{ "rcvbuf\n", "t.conf:1: expected 'key = value' or a section header" },
 		{ "rcvbuf =\n", "t.conf:1: 'rcvbuf' has no value" },
@@ -155,7 +155,7 @@ static void errors_name_file_line_and_reason(void)
 		{ "[collector x]\naddress = ::1\n[collector x]\naddress = ::1\n", "t.conf:3: collector 'x' is defined twice" },
 		{ "[collector x]\naddress = ::1\nrows = 5\n", "t.conf:3: unknown key 'rows' in [collector x]" },
 		{ "[collector x]\naddress = ::1\nreconnect = 2m\nreconnect_max = 1m\n",
-		  "t.conf:1: [collector x]: reconnect_max is less than reconnect" },
+		  "t.conf:4: [collector x]: reconnect_max is less than reconnect" },
 		{ "[profile]\n", "t.conf:1: unknown section '[profile]'" },
 		{ "[profile a b\n", "t.conf:1: section header must be '[profile NAME]'" },
 		{ "[profile bad!name]\n", "t.conf:1: profile name 'bad!name' must be 1-32 letters" },
@@ -163,9 +163,9 @@ static void errors_name_file_line_and_reason(void)
 		{ "[profile a]\nrows = 10\n", "t.conf:1: [profile a] has no 'key'" },
 		{ "[profile a]\nkey = src/40\n", "t.conf:2: key: bad prefix in 'src/40'" },
 		{ "[profile a]\nkey = host\nsize = 3\n", "t.conf:3: unknown key 'size' in [profile a]" },
-		{ "[profile a]\nkey = host\naddresses = both\n", "t.conf:3: addresses: 'both' is not 'original' or 'translated'" },
+		{ "[profile a]\nkey = host\naddresses = both\n", "t.conf:3: addresses: 'both' is not original or translated" },
 		{ "[profile a]\nkey = host\nrows = 0\n", "t.conf:3: rows: 0 is out of range" },
-		{ "rcvbuf = 256M\nrcvbuf_max = 128M\n", "t.conf: rcvbuf_max (134217728) is smaller than rcvbuf" },
+		{ "rcvbuf = 256M\nrcvbuf_max = 128M\n", "t.conf:2: rcvbuf_max (134217728) is smaller than rcvbuf" },
 		{ "max_tracked_flows = 99999999999999999999999\n", "t.conf:1: max_tracked_flows: '99999999999999999999999' is not a whole number" },
 		{ "snmp_root = 1.3.six\n", "t.conf:1: snmp_root: '1.3.six' is not an OID" },
 		{ "snmp_root = 1.3.\n", "t.conf:1: snmp_root: '1.3.' is not an OID" },
@@ -175,13 +175,13 @@ static void errors_name_file_line_and_reason(void)
 		{ "[profile a]\nkey = host\ntop = 5000\n", "t.conf:3: top: 5000 is out of range 0..1000" },
 		{ "[threshold t]\nrising = 5\n", "t.conf:1: [threshold t] has no 'profile'" },
 		{ "[threshold t]\nprofile = host\n", "t.conf:1: [threshold t] has no 'rising'" },
-		{ "[threshold t]\nprofile = nosuch\nrising = 5\n", "t.conf:1: [threshold t]: no profile 'nosuch'" },
+		{ "[threshold t]\nprofile = nosuch\nrising = 5\n", "t.conf:2: [threshold t]: no profile 'nosuch'" },
 		{ "[threshold t]\nprofile = host\nrising = 5\nfalling = 6\n",
-		  "t.conf:1: [threshold t]: falling (6) is above rising (5)" },
+		  "t.conf:4: [threshold t]: falling (6) is above rising (5)" },
 		{ "[threshold t]\nprofile = host\nrising = 5\nport = 443\n",
-		  "t.conf:1: [threshold t]: port needs a profile keyed by port" },
+		  "t.conf:4: [threshold t]: port needs a profile keyed by port" },
 		{ "[threshold t]\nprofile = service\nrising = 5\nmatch = 10.0.0.0/8\n",
-		  "t.conf:1: [threshold t]: match needs addresses" },
+		  "t.conf:4: [threshold t]: match needs addresses" },
 		{ "[threshold t]\nmatch = 10.0.0.0/33\n", "t.conf:2: match: prefix length in '10.0.0.0/33' must be 0-32" },
 		{ "[threshold t]\nmatch = somewhere\n", "t.conf:2: match: 'somewhere' is not 'any' or ADDRESS[/LENGTH]" },
 		{ "[threshold t]\nmetric = bits\n", "t.conf:2: metric: 'bits' is not bytes, packets or flows" },
@@ -191,13 +191,18 @@ static void errors_name_file_line_and_reason(void)
 		{ "[threshold t]\nprofile = host\nrising = 5\n[threshold t]\n", "t.conf:4: threshold 't' is defined twice" },
 		{ "[threshold t]\nrows = 0\n", "t.conf:2: rows: 0 is out of range" },
 		{ "[threshold t]\nprofile = host\nrising = 5\nmatch2 = 10.0.0.1\n",
-		  "t.conf:1: [threshold t]: match2 needs a profile keyed by dst" },
+		  "t.conf:4: [threshold t]: match2 needs a profile keyed by dst" },
 		{ "[threshold t]\nmatch2 = 1.2.3.4/99\n", "t.conf:2: match2: prefix length in '1.2.3.4/99' must be 0-32" },
 		{ "[threshold t]\nstatus = on\n", "t.conf:2: status: 'on' is not active or notInService" },
 		{ "dump_interval = 30s\n[threshold t]\nprofile = host\nrising = 5\nwindow = 40s\n",
-		  "t.conf:2: [threshold t]: window (40 s) must be at least twice dump_interval (30 s)" },
+		  "t.conf:5: [threshold t]: window (40 s) must be at least twice dump_interval (30 s)" },
+		/* every error carries a line: cross-field ones the line of a key involved */
+		{ "rcvbuf = 4G\n", "t.conf:1: rcvbuf_max (1073741824) is smaller than rcvbuf" },
+		{ "[threshold t]\nprofile = host\nrising = 5\nkind = x\n",
+		  "t.conf:4: unknown key 'kind' in [threshold t] (expected profile, match, match2, proto, "
+		  "port, metric, direction, window, rising, falling, notify_limit, rows, index, status)" },
 		{ "[threshold a]\nprofile = host\nrising = 5\nindex = 3\n[threshold b]\nprofile = host\nrising = 5\nindex = 3\n",
-		  "t.conf:5: [threshold b]: index 3 is [threshold a]'s" },
+		  "t.conf:8: [threshold b]: index 3 is [threshold a]'s" },
 	};
 	struct conf c;
 	char err[512];
@@ -324,6 +329,38 @@ static void reference_config_parses(void)
 	CHECK_EQ_U(c.nprofiles, 3);
 }
 
+/* The state file: what the configuration would refuse is skipped (and
+ * logged), the rest is loaded; ctflowd starts either way. */
+static void state_file_skips_what_the_configuration_would_refuse(void)
+{
+	char path[] = "/tmp/ctflowd-test-state.XXXXXX", err[512] = "";
+	struct conf c;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("[threshold good]\nindex = 7\nprofile = host\nrising = 5\n"
+	      "[threshold nosuch]\nindex = 8\nprofile = gone\nrising = 5\n"
+	      "[threshold broken]\nindex = 9\nprofile = host\nrising = lots\n"
+	      "[threshold incomplete]\nindex = 10\nprofile = host\n"
+	      "[threshold good]\nindex = 11\nprofile = host\nrising = 5\n"
+	      "[threshold cfg]\nindex = 12\nprofile = host\nrising = 5\n"
+	      "[threshold second]\nindex = 1\nprofile = host\nrising = 5\n"
+	      "[threshold also-good]\nindex = 13\nprofile = pair\nrising = 5\nmatch2 = 10.0.0.0/8\n",
+	      f);
+	fclose(f);
+	CHECK(parse(&c, "[threshold cfg]\nprofile = host\nrising = 1\n", err, sizeof(err)) == 0);
+	log_init(1, LOG_LVL_ERR); /* the skipped ones are logged: not here */
+	CHECK(conf_load_state(&c, path, err, sizeof(err)) == 0);
+	unlink(path);
+	CHECK_EQ_U(c.nthresholds, 3);
+	CHECK(strcmp(c.thresholds[1].name, "good") == 0 && c.thresholds[1].index == 7);
+	CHECK_EQ_U(c.thresholds[1].storage, THRESH_NONVOLATILE);
+	CHECK(strcmp(c.thresholds[2].name, "also-good") == 0);
+}
+
 int main(void)
 {
 	RUN(defaults_have_three_profiles);
@@ -333,5 +370,6 @@ int main(void)
 	RUN(missing_file_is_reported);
 	RUN(thresholds_parse);
 	RUN(reference_config_parses);
+	RUN(state_file_skips_what_the_configuration_would_refuse);
 	TAP_DONE();
 }
