@@ -21,16 +21,25 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(SAN) $(WARN) $(if $(WERROR
              -Isubagent $(shell pkg-config --cflags libmnl 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthread $(LDLIBS)
 
-CORE = base_log base_hash base_loop base_store base_conf kern_ctparse kern_ctsock kern_dumper kern_check \
-       agg_conf ipfix_conf alarm_def ctflowd_conf \
-       acct_track agg_key agg_order agg_table agg_profile out_json out_state snmp_index \
-       ipfix_enc ipfix_rec ipfix_export alarm_thresh alarm_health
+# By layer: base, kernel, accounting, aggregation, alarms, outputs.
+CORE = base_log base_clock base_hash base_lock base_loop base_store base_journal base_conf \
+       kern_sys kern_ctparse kern_ctsock kern_dumper kern_check \
+       acct_table acct_track \
+       agg_key agg_order agg_table agg_profile agg_conf \
+       alarm_def alarm_thresh alarm_health alarm_notify \
+       out_json out_state snmp_index ipfix_enc ipfix_rec ipfix_session ipfix_pump ipfix_transport ipfix_export \
+       ipfix_conf ctflowd_conf
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 # The SNMP layer: the only objects that include net-snmp headers.
-SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_ipfix mib_alarm
+SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_threshold mib_alarm \
+       mib_notify mib_ipfix
 SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
+# The daemon: wires the layers together.
+DAEMON_SRCS = main ctflowd_run ctflowd_reload ctflowd_view
+DAEMON_OBJS = $(DAEMON_SRCS:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
-UNIT_TESTS = test_store test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm
+UNIT_TESTS = test_store test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm \
+             test_notify test_ipfix_session
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink ctrecord
 TOOL_BINS = $(TOOLS:%=build/tools/%)
@@ -96,7 +105,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/ctflowd $(DESTDIR)$(MIBDIR)/ietf $(DESTDIR)$(MIBDIR) \
 		$(DESTDIR)$(DATADIR) 2>/dev/null
 
-$(DAEMON): $(CORE_OBJS) $(SNMP_OBJS) $(BUILD)/main.o
+$(DAEMON): $(CORE_OBJS) $(SNMP_OBJS) $(DAEMON_OBJS)
 	$(CC) $(SAN) -o $@ $^ $(SNMP_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/%.o: subagent/%.c subagent/*.h | $(BUILD)
@@ -111,8 +120,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(CORE_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_OBJS) $(LDLIBS_ALL)
 
 # The one unit test of the SNMP layer: the index-tree lookup.
-$(BUILD)/tests/test_mibtree: tests/unit/test_mibtree.c tests/unit/*.h $(BUILD)/mib_table.o | $(BUILD)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/mib_table.o $(SNMP_LIBS) $(LDLIBS_ALL)
+$(BUILD)/tests/test_mibtree: tests/unit/test_mibtree.c tests/unit/*.h $(BUILD)/mib_table.o \
+		$(BUILD)/base_lock.o | $(BUILD)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/mib_table.o $(BUILD)/base_lock.o \
+		$(SNMP_LIBS) $(LDLIBS_ALL)
 
 tools: $(TOOL_BINS) build/tools/iter_subagent
 
@@ -134,7 +145,8 @@ build/tools/%: tests/tools/%.c
 		$(LDLIBS_ALL) -lpthread
 
 # libFuzzer targets: clang only.
-FUZZ_SRCS = kern_ctparse base_conf agg_key agg_order agg_profile agg_table acct_track base_hash base_log base_store \
+FUZZ_SRCS = kern_ctparse base_conf base_journal ctflowd_conf agg_conf ipfix_conf alarm_def base_clock \
+            agg_key agg_order agg_profile agg_table acct_table acct_track base_hash base_log base_store \
             snmp_index ipfix_enc ipfix_rec
 fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx build/fuzz/fuzz_ipfix \
 	build/fuzz/fuzz_state

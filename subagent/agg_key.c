@@ -27,11 +27,6 @@ int agg_key_cmp(const struct agg_key *a, const struct agg_key *b)
 	return c ? c : (int)a->len - (int)b->len;
 }
 
-const char *agg_field_name(enum agg_field f)
-{
-	return (unsigned)f < AGG_NFIELDS ? field_names[f] : "?";
-}
-
 static int is_addr_field(int f)
 {
 	return f == AGG_SRC || f == AGG_DST || f == AGG_HOST;

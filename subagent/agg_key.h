@@ -68,7 +68,7 @@ void agg_key_build(const struct agg_keyspec *ks, const struct ct_flow *f, enum a
 		   struct agg_key *key);
 
 /*
- * Decoded view of a key, for output layers (JSON now, SNMP indexes later).
+ * Decoded view of a key, for output layers (JSON, SNMP indexes and columns).
  */
 struct agg_key_fields {
 	uint8_t family;         /* 0 (no address), 1 = IPv4, 2 = IPv6 */
@@ -105,7 +105,5 @@ void agg_prefix_format(uint8_t family, const union ct_addr *addr, uint8_t plen, 
 
 /* Key order: bytes, then length (shorter first); the order of SNMP indexes. */
 int agg_key_cmp(const struct agg_key *a, const struct agg_key *b);
-
-const char *agg_field_name(enum agg_field f);
 
 #endif

@@ -170,7 +170,7 @@ static uint32_t flow_first_seen(const struct slice *s)
 }
 
 /* Add the slice to a row; `fwd` is the flow direction that is this row's forward. */
-static void row_add(struct agg_row *r, const struct slice *s, int fwd)
+static void row_add(struct agg_counters *r, const struct slice *s, int fwd)
 {
 	r->pkts[0] += s->pkts[fwd];
 	r->bytes[0] += s->bytes[fwd];
@@ -178,7 +178,7 @@ static void row_add(struct agg_row *r, const struct slice *s, int fwd)
 	r->bytes[1] += s->bytes[!fwd];
 }
 
-static void row_count(struct agg_row *r, const struct slice *s)
+static void row_count(struct agg_counters *r, const struct slice *s)
 {
 	uint32_t first = flow_first_seen(s);
 
@@ -210,7 +210,7 @@ static void apply_profile(const struct agg_set *set, size_t pi, const struct sli
 {
 	const struct agg_profile *p = &set->p[pi];
 	struct agg_key ka = { 0 }, kb = { 0 };
-	struct agg_row *r;
+	struct agg_counters *r;
 
 	agg_key_build(&p->spec, s->flow, AGG_SIDE_SRC, &ka);
 	r = agg_table_upsert(p->tab, &ka, now);

@@ -21,7 +21,15 @@ struct table_hdr {
 };
 
 #define HDR_BYTES 64u
-#define TABLE_LAYOUT 2u /* bump when struct agg_row or table_hdr change */
+#define TABLE_LAYOUT 3u /* bump when struct agg_row or table_hdr change */
+
+struct agg_row {
+	struct agg_counters c;
+	uint32_t lru_prev, lru_next, hnext; /* rebuilt at start */
+	uint32_t epoch;   /* store epoch it was last saved in */
+	uint8_t keylen;   /* 0 = slot unused */
+	uint8_t key[];
+};
 
 struct agg_table {
 	struct store *store;
@@ -40,9 +48,25 @@ struct agg_table {
 	struct hash_key hk;
 };
 
-struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx)
+static struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx)
 {
 	return (struct agg_row *)(void *)(t->arena + (size_t)(idx - 1) * t->stride);
+}
+
+const struct agg_counters *agg_table_counters(const struct agg_table *t, uint32_t idx)
+{
+	return &agg_table_row(t, idx)->c;
+}
+
+static void row_key(const struct agg_row *r, struct agg_key *key)
+{
+	key->len = r->keylen;
+	memcpy(key->b, r->key, r->keylen);
+}
+
+void agg_table_key(const struct agg_table *t, uint32_t idx, struct agg_key *key)
+{
+	row_key(agg_table_row(t, idx), key);
 }
 
 size_t agg_table_save_max(const struct agg_table *t)
@@ -215,11 +239,11 @@ uint32_t agg_table_lookup(const struct agg_table *t, const struct agg_key *key)
 	return find_idx(t, key);
 }
 
-struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key)
+const struct agg_counters *agg_table_find(const struct agg_table *t, const struct agg_key *key)
 {
 	uint32_t idx = find_idx(t, key);
 
-	return idx ? agg_table_row(t, idx) : NULL;
+	return idx ? &agg_table_row(t, idx)->c : NULL;
 }
 
 static void lru_unlink(struct agg_table *t, uint32_t idx)
@@ -279,7 +303,7 @@ static uint32_t take_slot(struct agg_table *t)
 	return victim;
 }
 
-struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now)
+struct agg_counters *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now)
 {
 	uint32_t idx = find_idx(t, key);
 	struct agg_row *r;
@@ -293,12 +317,12 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 		 * a row with the oldest `last`, and a busy row does not rewrite its
 		 * two list neighbours (two more cache misses) on every update.
 		 */
-		if (r->last != now && t->lru_head != idx) {
+		if (r->c.last != now && t->lru_head != idx) {
 			lru_unlink(t, idx);
 			lru_push_head(t, idx);
 		}
-		r->last = now;
-		return r;
+		r->c.last = now;
+		return &r->c;
 	}
 	idx = take_slot(t);
 	r = agg_table_row(t, idx);
@@ -307,7 +331,7 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 	r->epoch = store_epoch(t->store);
 	r->keylen = key->len;
 	memcpy(r->key, key->b, key->len);
-	r->first = r->last = r->created = now;
+	r->c.first = r->c.last = r->c.created = now;
 	uint32_t b = bucket_of(t, key->b, key->len);
 
 	r->hnext = t->buckets[b];
@@ -318,7 +342,7 @@ struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key,
 	t->pending[t->npending++] = idx;
 	t->baseline[idx] = 0;
 	hdr_w(t)->inserts++;
-	return r;
+	return &r->c;
 }
 
 uint32_t agg_table_next(const struct agg_table *t, uint32_t idx)
@@ -327,12 +351,6 @@ uint32_t agg_table_next(const struct agg_table *t, uint32_t idx)
 		if (agg_table_row(t, idx)->keylen)
 			return idx;
 	return 0;
-}
-
-void agg_row_key(const struct agg_row *r, struct agg_key *key)
-{
-	key->len = r->keylen;
-	memcpy(key->b, r->key, r->keylen);
 }
 
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st)
@@ -374,19 +392,21 @@ uint32_t agg_table_first_ordered(struct agg_table *t)
 
 struct seek_ctx {
 	const struct agg_table *t;
-	int (*probe)(void *ctx, const struct agg_row *r);
+	int (*probe)(void *ctx, const struct agg_key *key);
 	void *ctx;
 };
 
 static int seek_probe(void *arg, uint32_t row)
 {
 	struct seek_ctx *sc = arg;
+	struct agg_key key;
 
-	return sc->probe(sc->ctx, agg_table_row(sc->t, row));
+	row_key(agg_table_row(sc->t, row), &key);
+	return sc->probe(sc->ctx, &key);
 }
 
 uint32_t agg_table_seek(struct agg_table *t,
-			int (*probe)(void *ctx, const struct agg_row *r), void *ctx)
+			int (*probe)(void *ctx, const struct agg_key *key), void *ctx)
 {
 	struct seek_ctx sc = { t, probe, ctx };
 
@@ -440,7 +460,7 @@ size_t agg_table_rank(struct agg_table *t, struct agg_rank *out, size_t n)
 
 	for (uint32_t idx = agg_table_next(t, 0); idx; idx = agg_table_next(t, idx)) {
 		const struct agg_row *r = agg_table_row(t, idx);
-		uint64_t total = r->bytes[0] + r->bytes[1];
+		uint64_t total = r->c.bytes[0] + r->c.bytes[1];
 		uint64_t grew = total - t->baseline[idx];
 
 		t->baseline[idx] = total;
@@ -448,7 +468,7 @@ size_t agg_table_rank(struct agg_table *t, struct agg_rank *out, size_t n)
 			continue;
 		struct agg_rank e = { idx, grew, { 0, { 0 } } };
 
-		agg_row_key(r, &e.key);
+		row_key(r, &e.key);
 		if (k < n) {
 			out[k] = e;
 			heap_up(out, k++);
@@ -466,8 +486,8 @@ size_t agg_table_rank(struct agg_table *t, struct agg_rank *out, size_t n)
 static int by_last(const void *a, const void *b, void *ctx)
 {
 	const struct agg_table *t = ctx;
-	uint32_t la = agg_table_row(t, *(const uint32_t *)a)->last;
-	uint32_t lb = agg_table_row(t, *(const uint32_t *)b)->last;
+	uint32_t la = agg_table_row(t, *(const uint32_t *)a)->c.last;
+	uint32_t lb = agg_table_row(t, *(const uint32_t *)b)->c.last;
 
 	return la < lb ? -1 : la > lb;
 }
@@ -491,7 +511,7 @@ static const char *rebuild(struct agg_table *t)
 
 		if (r->keylen == 0 || r->keylen > key_max)
 			return "a row with a key of impossible length";
-		agg_row_key(r, &k);
+		row_key(r, &k);
 		if (find_idx(t, &k))
 			return "the same key in two rows";
 		uint32_t b = bucket_of(t, r->key, r->keylen);
@@ -499,7 +519,7 @@ static const char *rebuild(struct agg_table *t)
 		r->hnext = t->buckets[b];
 		t->buckets[b] = idx;
 		t->pending[t->npending++] = idx;
-		t->baseline[idx] = r->bytes[0] + r->bytes[1];
+		t->baseline[idx] = r->c.bytes[0] + r->c.bytes[1];
 	}
 	order = malloc((fresh ? fresh : 1) * sizeof(*order));
 	if (!order)

@@ -34,16 +34,15 @@
 
 /* [0] is the forward direction (original packets; for host keys: sent by the
  * host), [1] the reverse (reply packets; for host keys: received). */
-struct agg_row {
+/* What a row counts: all its readers see (the links that file it are the
+ * table's own).  Packed to 60 bytes, so the table's own 4-byte links follow
+ * without padding: a worst-case row stays within two cache lines. */
+struct __attribute__((packed, aligned(4))) agg_counters {
 	uint64_t pkts[2], bytes[2];
 	uint64_t flows_started, flows_ended;
 	uint32_t first;   /* realtime seconds: earliest flow start counted here */
 	uint32_t last;    /* realtime seconds: last update */
 	uint32_t created; /* realtime seconds: row (and its counters) created */
-	uint32_t lru_prev, lru_next, hnext; /* rebuilt at start */
-	uint32_t epoch;   /* store epoch it was last saved in */
-	uint8_t keylen;   /* 0 = slot unused */
-	uint8_t key[];
 };
 
 struct agg_table_stats {
@@ -70,8 +69,8 @@ size_t agg_table_save_max(const struct agg_table *t);
 /* Find or create the row for key and record `now` (seconds) as its last
  * update.  When the table is full, a row with the oldest last update is
  * evicted first (least recently updated, at one-second resolution). */
-struct agg_row *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now);
-struct agg_row *agg_table_find(const struct agg_table *t, const struct agg_key *key);
+struct agg_counters *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now);
+const struct agg_counters *agg_table_find(const struct agg_table *t, const struct agg_key *key);
 /* The row number of key, or 0. */
 uint32_t agg_table_lookup(const struct agg_table *t, const struct agg_key *key);
 
@@ -84,8 +83,8 @@ void agg_table_prefetch(const struct agg_table *t, const struct agg_key *key, in
 
 /* Iteration in arena order: idx = agg_table_next(t, 0) ... until 0. */
 uint32_t agg_table_next(const struct agg_table *t, uint32_t idx);
-struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx);
-void agg_row_key(const struct agg_row *r, struct agg_key *key);
+const struct agg_counters *agg_table_counters(const struct agg_table *t, uint32_t idx);
+void agg_table_key(const struct agg_table *t, uint32_t idx, struct agg_key *key);
 
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st);
 
@@ -102,7 +101,7 @@ uint32_t agg_table_first_ordered(struct agg_table *t);
  * the key's successor.
  */
 uint32_t agg_table_seek(struct agg_table *t,
-			int (*probe)(void *ctx, const struct agg_row *r), void *ctx);
+			int (*probe)(void *ctx, const struct agg_key *key), void *ctx);
 
 /* One ranked row: octets (both directions) it gained in the window. */
 struct agg_rank {

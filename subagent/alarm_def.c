@@ -119,6 +119,11 @@ static int fits_profile(const struct thresh_def *t, const struct agg_profile_def
 	return 0;
 }
 
+uint32_t thresh_rows_limit(const struct thresh_env *env)
+{
+	return env->rows_budget < THRESH_ROWS_MAX ? (uint32_t)env->rows_budget : THRESH_ROWS_MAX;
+}
+
 int thresh_def_check(struct thresh_def *t, const struct thresh_env *env, const char **key,
 		     char *why, size_t len)
 {
@@ -131,9 +136,10 @@ int thresh_def_check(struct thresh_def *t, const struct thresh_env *env, const c
 	if (t->window_s > THRESH_WINDOW_MAX)
 		return reject(key, "window", why, len, "window (%u s) is longer than %u s", t->window_s,
 			      THRESH_WINDOW_MAX);
-	if (t->max_rows < 1 || t->max_rows > THRESH_ROWS_MAX)
-		return reject(key, "rows", why, len, "rows (%u) is out of range 1..%u", t->max_rows,
-			      THRESH_ROWS_MAX);
+	if (t->max_rows < 1 || t->max_rows > thresh_rows_limit(env))
+		return reject(key, "rows", why, len, "rows (%u) is out of range 1..%u (at most "
+			      "threshold_rows, the budget of all thresholds)", t->max_rows,
+			      thresh_rows_limit(env));
 	if (t->profile == THRESH_PROFILE_UNSET)
 		return 0; /* being created over SNMP: checked again when complete */
 	if (t->profile >= env->nprofiles)
@@ -146,6 +152,49 @@ int thresh_def_check(struct thresh_def *t, const struct thresh_env *env, const c
 			      "dump_interval (%u s): long flows grow once per dump", t->window_s,
 			      env->dump_interval_ms / 1000);
 	return fits_profile(t, &env->profiles[t->profile], key, why, len);
+}
+
+/* ---- which rows, and how much ---- */
+
+static int in_prefix(const union ct_addr *a, const union ct_addr *p, unsigned plen, unsigned max)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)p;
+	unsigned full = (plen > max ? max : plen) / 8, rest = (plen > max ? max : plen) % 8;
+
+	if (memcmp(x, y, full) != 0)
+		return 0;
+	return !rest || ((x[full] ^ y[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+int thresh_def_matches(const struct thresh_def *d, struct thresh_key *v)
+{
+	const struct agg_key_fields *kf = &v->kf;
+
+	if (!d->family && !d->family2 && d->proto < 0 && d->port < 0)
+		return 1;
+	if (!v->state)
+		v->state = agg_key_decode(v->spec, v->key, &v->kf) < 0 ? -1 : 1;
+	if (v->state < 0)
+		return 0;
+	if (d->family && (kf->family != d->family || !kf->has_addr[0] ||
+			  !in_prefix(&kf->addr[0], &d->addr, d->plen, d->family == 1 ? 32 : 128)))
+		return 0;
+	if (d->family2 && (kf->family != d->family2 || !kf->has_addr[1] ||
+			   !in_prefix(&kf->addr[1], &d->addr2, d->plen2, d->family2 == 1 ? 32 : 128)))
+		return 0;
+	if (d->proto >= 0 && kf->proto != d->proto)
+		return 0;
+	return d->port < 0 || kf->port == d->port;
+}
+
+uint64_t thresh_def_amount(const struct thresh_def *d, const uint64_t pkts[2],
+			   const uint64_t bytes[2], uint64_t flows)
+{
+	const uint64_t *v = d->metric == THRESH_BYTES ? bytes : pkts;
+
+	if (d->metric == THRESH_FLOWS)
+		return flows;
+	return (d->dir & THRESH_SENT ? v[0] : 0) + (d->dir & THRESH_RECEIVED ? v[1] : 0);
 }
 
 /* ---- the configuration syntax ---- */

@@ -25,6 +25,10 @@
 #define THRESH_MAX 128         /* thresholds at once: configured and created over SNMP */
 #define THRESH_INDEX_MAX 4096
 #define THRESH_ROWS_MAX 1000000 /* rows one threshold may watch at most */
+/* threshold_rows: the rows all thresholds together may watch (about 340
+ * bytes each, taken as rows are watched) */
+#define THRESH_BUDGET_DEFAULT 100000
+#define THRESH_BUDGET_MAX 10000000
 #define THRESH_PROFILE_UNSET ((size_t)-1) /* a row created over SNMP, not set yet */
 
 enum thresh_metric { THRESH_BYTES, THRESH_PACKETS, THRESH_FLOWS };
@@ -54,12 +58,31 @@ struct thresh_def {
 };
 
 /* What a threshold is checked against: the profiles it may name, in the
- * order of their positions, and the dump interval. */
+ * order of their positions, the dump interval, the budget of rows. */
 struct thresh_env {
 	const struct agg_profile_def *profiles;
 	size_t nprofiles;
 	uint32_t dump_interval_ms;
+	uint64_t rows_budget;
 };
+
+/* The most rows one threshold may watch under env's budget. */
+uint32_t thresh_rows_limit(const struct thresh_env *env);
+
+/* A row's key as a threshold looks at it: its fields are decoded at most
+ * once per update however many thresholds look at them. */
+struct thresh_key {
+	const struct agg_keyspec *spec;
+	const struct agg_key *key;
+	int state;                 /* 0 not decoded yet, 1 decoded, -1 does not decode */
+	struct agg_key_fields kf;
+};
+
+/* Whether the threshold watches this row (match, match2, proto, port). */
+int thresh_def_matches(const struct thresh_def *d, struct thresh_key *k);
+/* What a row's growth adds to the threshold's metric and direction. */
+uint64_t thresh_def_amount(const struct thresh_def *d, const uint64_t pkts[2],
+			   const uint64_t bytes[2], uint64_t flows);
 
 /* A threshold the configuration names; window 0: thresh_def_check picks
  * the default (twice dump_interval, at least a minute). */

@@ -1,7 +1,9 @@
 /*
- * alarm_thresh: watched rows live in a fixed arena per threshold (a free
- * list, a list of rows in use for the once-a-second pass, hash chains for
- * lookup by key).  A row's window is `nslots` slots of `slot_s` seconds,
+ * alarm_thresh: watched rows live in an arena per threshold (a free list,
+ * a list of rows in use for the once-a-second pass, hash chains for lookup
+ * by key).  The arena grows as rows are watched, by doubling, up to the
+ * threshold's max_rows and while the set's budget of rows allows: what a
+ * manager may configure costs memory only once traffic fills it.  A row's window is `nslots` slots of `slot_s` seconds,
  * each holding what arrived in it; the rate is their sum over the window.
  * Rows over the threshold are also kept in key order for the alarm table.
  */
@@ -14,6 +16,7 @@
 
 #define SLOTS_MAX 30
 #define EVENTS_MAX 1024
+#define ROWS_FIRST 16      /* the arena's first size */
 
 struct wrow {
 	struct agg_key key;
@@ -31,10 +34,11 @@ struct thresh {
 	uint32_t index;            /* its ctflowThresholdIndex */
 	int active;                /* evaluated (RowStatus active) */
 	uint32_t nslots, slot_s;
-	struct wrow *rows;         /* [1..max_rows]; 0 means none */
+	struct wrow *rows;         /* [1..cap]; 0 means none */
+	uint32_t cap;              /* rows allocated (<= max_rows) */
 	uint32_t *buckets, mask;
 	uint32_t free_head, used_head;
-	uint32_t *over;            /* rows over, by key */
+	uint32_t *over;            /* [cap]: rows over, by key */
 	size_t nover;
 	struct hash_key hk;
 	double tokens;
@@ -48,6 +52,8 @@ struct thresh_set {
 	struct alarm_event ev[EVENTS_MAX];
 	size_t ev_head, ev_count;
 	uint64_t ev_dropped;
+	uint64_t budget;               /* rows all arenas together may hold */
+	uint64_t held;                 /* rows they hold */
 };
 
 /* ---- set-up ---- */
@@ -62,8 +68,6 @@ static void thresh_release(struct thresh *t)
 
 static int thresh_init(struct thresh *t, const struct thresh_def *d)
 {
-	uint32_t nb = 1;
-
 	memset(t, 0, sizeof(*t));
 	t->def = *d;
 	if (t->def.window_s < 1)
@@ -73,20 +77,10 @@ static int thresh_init(struct thresh *t, const struct thresh_def *d)
 	/* at most SLOTS_MAX slots: a long window moves in steps of slot_s */
 	t->slot_s = (t->def.window_s + SLOTS_MAX - 1) / SLOTS_MAX;
 	t->nslots = (t->def.window_s + t->slot_s - 1) / t->slot_s;
-	while (nb < t->def.max_rows)
-		nb <<= 1;
-	t->mask = nb - 1;
-	t->rows = calloc((size_t)t->def.max_rows + 1, sizeof(*t->rows));
-	t->buckets = calloc(nb, sizeof(*t->buckets));
-	t->over = calloc(t->def.max_rows, sizeof(*t->over));
-	if (!t->rows || !t->buckets || !t->over) {
-		thresh_release(t);
+	t->buckets = calloc(ROWS_FIRST, sizeof(*t->buckets));
+	if (!t->buckets)
 		return -1;
-	}
-	for (uint32_t i = t->def.max_rows; i >= 1; i--) {
-		t->rows[i].hnext = t->free_head;
-		t->free_head = i;
-	}
+	t->mask = ROWS_FIRST - 1;
 	hash_key_random(&t->hk);
 	t->tokens = t->def.notify_per_min;
 	return 0;
@@ -98,6 +92,7 @@ struct thresh_set *thresh_set_new(const struct thresh_def *defs, size_t n)
 
 	if (!ts)
 		return NULL;
+	ts->budget = THRESH_ROWS_MAX;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t index = defs[i].index ? defs[i].index : (uint32_t)i + 1;
 
@@ -116,6 +111,23 @@ void thresh_set_free(struct thresh_set *ts)
 	for (size_t i = 0; i < ts->n; i++)
 		thresh_release(&ts->t[i]);
 	free(ts);
+}
+
+void thresh_set_budget(struct thresh_set *ts, uint64_t rows)
+{
+	ts->budget = rows;
+}
+
+uint64_t thresh_rows_held(const struct thresh_set *ts)
+{
+	return ts ? ts->held : 0;
+}
+
+/* Give a threshold's arena back to the budget, and free it. */
+static void thresh_drop(struct thresh_set *ts, struct thresh *t)
+{
+	ts->held -= t->cap;
+	thresh_release(t);
 }
 
 size_t thresh_pos(const struct thresh_set *ts, uint32_t index)
@@ -156,7 +168,7 @@ int thresh_put(struct thresh_set *ts, uint32_t index, const struct thresh_def *d
 		}
 		if (thresh_init(&fresh, d) < 0)
 			return -1;
-		thresh_release(&ts->t[at]);
+		thresh_drop(ts, &ts->t[at]);
 	} else {
 		if (ts->n == THRESH_MAX || thresh_init(&fresh, d) < 0)
 			return -1;
@@ -175,7 +187,7 @@ void thresh_remove(struct thresh_set *ts, uint32_t index)
 
 	if (at >= ts->n || ts->t[at].index != index)
 		return;
-	thresh_release(&ts->t[at]);
+	thresh_drop(ts, &ts->t[at]);
 	memmove(&ts->t[at], &ts->t[at + 1], (ts->n - at - 1) * sizeof(ts->t[0]));
 	ts->n--;
 }
@@ -188,58 +200,6 @@ size_t thresh_count(const struct thresh_set *ts)
 const struct thresh_def *thresh_get(const struct thresh_set *ts, size_t i)
 {
 	return ts && i < ts->n ? &ts->t[i].def : NULL;
-}
-
-/* ---- which rows ---- */
-
-static int in_prefix(const union ct_addr *a, const union ct_addr *p, unsigned plen, unsigned max)
-{
-	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)p;
-	unsigned full = (plen > max ? max : plen) / 8, rest = (plen > max ? max : plen) % 8;
-
-	if (memcmp(x, y, full) != 0)
-		return 0;
-	return !rest || ((x[full] ^ y[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
-}
-
-/* The key's fields, decoded at most once per update however many
- * thresholds look at them. */
-struct key_view {
-	const struct agg_keyspec *spec;
-	const struct agg_key *key;
-	int state; /* 0 not decoded yet, 1 decoded, -1 does not decode */
-	struct agg_key_fields kf;
-};
-
-static int matches(const struct thresh_def *d, struct key_view *v)
-{
-	const struct agg_key_fields *kf = &v->kf;
-
-	if (!d->family && !d->family2 && d->proto < 0 && d->port < 0)
-		return 1;
-	if (!v->state)
-		v->state = agg_key_decode(v->spec, v->key, &v->kf) < 0 ? -1 : 1;
-	if (v->state < 0)
-		return 0;
-	if (d->family && (kf->family != d->family || !kf->has_addr[0] ||
-			  !in_prefix(&kf->addr[0], &d->addr, d->plen, d->family == 1 ? 32 : 128)))
-		return 0;
-	if (d->family2 && (kf->family != d->family2 || !kf->has_addr[1] ||
-			   !in_prefix(&kf->addr[1], &d->addr2, d->plen2, d->family2 == 1 ? 32 : 128)))
-		return 0;
-	if (d->proto >= 0 && kf->proto != d->proto)
-		return 0;
-	return d->port < 0 || kf->port == d->port;
-}
-
-static uint64_t amount(const struct thresh_def *d, const uint64_t pkts[2], const uint64_t bytes[2],
-		       uint64_t flows)
-{
-	const uint64_t *v = d->metric == THRESH_BYTES ? bytes : pkts;
-
-	if (d->metric == THRESH_FLOWS)
-		return flows;
-	return (d->dir & THRESH_SENT ? v[0] : 0) + (d->dir & THRESH_RECEIVED ? v[1] : 0);
 }
 
 /* ---- rows ---- */
@@ -257,12 +217,70 @@ static uint32_t row_find(const struct thresh *t, const struct agg_key *k)
 	return 0;
 }
 
-static uint32_t row_add(struct thresh *t, const struct agg_key *k, uint32_t slot)
+/* Chains for `nb` buckets (a power of two), every row in use rehashed. */
+static int rehash(struct thresh *t, uint32_t nb)
 {
-	uint32_t i = t->free_head, b = bucket_of(t, k);
+	uint32_t *b = calloc(nb, sizeof(*b));
 
-	if (!i)
+	if (!b)
+		return -1;
+	free(t->buckets);
+	t->buckets = b;
+	t->mask = nb - 1;
+	for (uint32_t i = t->used_head; i; i = t->rows[i].next) {
+		uint32_t k = bucket_of(t, &t->rows[i].key);
+
+		t->rows[i].hnext = b[k];
+		b[k] = i;
+	}
+	return 0;
+}
+
+/* More rows for the arena: twice as many, within max_rows and the budget. */
+static int grow(struct thresh_set *ts, struct thresh *t)
+{
+	uint64_t room = ts->budget > ts->held ? ts->budget - ts->held : 0;
+	uint32_t want = t->cap ? t->cap * 2 : ROWS_FIRST;
+
+	if (want > t->def.max_rows)
+		want = t->def.max_rows;
+	if (want - t->cap > room)
+		want = t->cap + (uint32_t)room;
+	if (want <= t->cap)
+		return -1;
+	struct wrow *rows = realloc(t->rows, ((size_t)want + 1) * sizeof(*rows));
+
+	if (!rows)
+		return -1;
+	t->rows = rows;
+	uint32_t *over = realloc(t->over, (size_t)want * sizeof(*over));
+
+	if (!over)
+		return -1;
+	t->over = over;
+	if (want > t->mask + 1) {
+		uint32_t nb = t->mask + 1;
+
+		while (nb < want)
+			nb <<= 1;
+		if (rehash(t, nb) < 0)
+			return -1;
+	}
+	for (uint32_t i = want; i > t->cap; i--) {
+		t->rows[i].hnext = t->free_head;
+		t->free_head = i;
+	}
+	ts->held += want - t->cap;
+	t->cap = want;
+	return 0;
+}
+
+static uint32_t row_add(struct thresh_set *ts, struct thresh *t, const struct agg_key *k,
+			uint32_t slot)
+{
+	if (!t->free_head && grow(ts, t) < 0)
 		return 0;
+	uint32_t i = t->free_head, b = bucket_of(t, k);
 	struct wrow *r = &t->rows[i];
 
 	t->free_head = r->hnext;
@@ -426,20 +444,20 @@ void thresh_update(struct thresh_set *ts, size_t profile, const struct agg_keysp
 		   const struct agg_key *key, const uint64_t pkts[2], const uint64_t bytes[2],
 		   uint64_t flows, uint32_t now)
 {
-	struct key_view view = { spec, key, 0, { 0 } };
+	struct thresh_key view = { spec, key, 0, { 0 } };
 
 	for (size_t ti = 0; ts && ti < ts->n; ti++) {
 		struct thresh *t = &ts->t[ti];
 
-		if (!t->active || t->def.profile != profile || !matches(&t->def, &view))
+		if (!t->active || t->def.profile != profile || !thresh_def_matches(&t->def, &view))
 			continue;
-		uint64_t v = amount(&t->def, pkts, bytes, flows);
+		uint64_t v = thresh_def_amount(&t->def, pkts, bytes, flows);
 		uint32_t slot = now / t->slot_s;
 		uint32_t i = row_find(t, key);
 
 		if (!v && !i)
 			continue;
-		if (!i && !(i = row_add(t, key, slot))) {
+		if (!i && !(i = row_add(ts, t, key, slot))) {
 			t->st.refused++;
 			continue;
 		}

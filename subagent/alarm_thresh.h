@@ -9,8 +9,10 @@
  * that matches a threshold, its window is kept as per-slot sums, a rising
  * check runs at each update and a falling check once a second, only for rows
  * with something in their window.  A row with an empty window that is not
- * over the threshold is forgotten.  Watched rows per threshold are bounded;
- * rows beyond the bound are not watched and are counted.  Pure: no clock of
+ * over the threshold is forgotten.  Watched rows are bounded per threshold
+ * (max_rows) and for the whole set (a budget); memory is taken as rows are
+ * watched, never for the bound up front.  Rows beyond either bound are not
+ * watched and are counted.  Pure: no clock of
  * its own (callers pass realtime seconds), no I/O.
  */
 #ifndef CTFLOWD_ALARM_THRESH_H
@@ -39,7 +41,7 @@ struct thresh_stats {
 	uint64_t over;             /* rows over the threshold now (rising sent, falling not yet) */
 	uint64_t rising, falling;  /* events raised */
 	uint64_t suppressed;       /* events over notify_per_min: state kept, no notification */
-	uint64_t refused;          /* updates of rows not watched because max_rows were */
+	uint64_t refused;          /* updates of rows not watched: max_rows or the budget */
 };
 
 /* One row over a threshold, for the alarm table. */
@@ -60,6 +62,10 @@ struct thresh_set;
  */
 struct thresh_set *thresh_set_new(const struct thresh_def *defs, size_t n);
 void thresh_set_free(struct thresh_set *ts);
+/* The rows all thresholds together may hold (THRESH_ROWS_MAX until set). */
+void thresh_set_budget(struct thresh_set *ts, uint64_t rows);
+/* The rows they hold now: allocated as watched, never above the budget. */
+uint64_t thresh_rows_held(const struct thresh_set *ts);
 size_t thresh_count(const struct thresh_set *ts);
 const struct thresh_def *thresh_get(const struct thresh_set *ts, size_t i);
 /* The position of the first threshold whose index is >= index. */

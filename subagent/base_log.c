@@ -12,13 +12,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
 #include <syslog.h>
 #include <time.h>
 
+/* Read by the SNMP thread too: the level may change on a reload. */
 static struct {
 	int foreground;
-	enum log_level level;
-} logger = { 1, LOG_LVL_INFO };
+	atomic_int level;
+	atomic_int echo;      /* daemon starting: errors to stderr as well */
+} logger = { 1, LOG_LVL_INFO, 0 };
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -26,14 +29,19 @@ static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 void log_init(int foreground, enum log_level level)
 {
 	logger.foreground = foreground;
-	logger.level = level;
+	atomic_store(&logger.level, (int)level);
 	if (!foreground)
 		openlog("ctflowd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 void log_set_level(enum log_level level)
 {
-	logger.level = level;
+	atomic_store(&logger.level, (int)level);
+}
+
+void log_echo_stderr(int on)
+{
+	atomic_store(&logger.echo, on);
 }
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -52,11 +60,14 @@ static void log_vemit(enum log_level level, const char *suffix, const char *fmt,
 {
 	char line[1024];
 
-	if (level > logger.level)
+	if ((int)level > atomic_load(&logger.level))
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (!logger.foreground) {
 		syslog(syslog_prio[level], "%s%s%s", line, suffix ? ": " : "", suffix ? suffix : "");
+		if (atomic_load(&logger.echo) && level <= LOG_LVL_WARN)
+			fprintf(stderr, "ctflowd: %s%s%s\n", line, suffix ? ": " : "",
+				suffix ? suffix : "");
 		return;
 	}
 	struct timespec ts;

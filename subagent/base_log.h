@@ -13,6 +13,9 @@ enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_init(int foreground, enum log_level level);
 void log_set_level(enum log_level level);
+/* While a daemon starts (stderr still the terminal): warnings and errors
+ * go to stderr as well as to syslog, so a failed start says why. */
+void log_echo_stderr(int on);
 int log_level_parse(const char *s, enum log_level *out);
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -1,19 +1,20 @@
 /*
  * base_loop: fixed tables of fd watchers and one-shot timers.
  *
- * ctflowd has a handful of fds (netlink events, netlink dumps, signalfd, later
- * the AgentX session and IPFIX sockets) and a handful of timers, so linear
- * scans beat any clever structure here.
+ * ctflowd has a handful of fds (netlink events, netlink dumps, signalfd, the
+ * IPFIX sockets) and a handful of timers, so linear scans beat any clever
+ * structure here.
  */
 #include "base_loop.h"
 
+#include "base_clock.h"
+
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define LOOP_MAX_IO 32
 #define LOOP_MAX_TIMERS 32
-#define LOOP_MAX_POLL 256
+#define LOOP_MAX_POLL LOOP_MAX_IO
 
 struct loop_io {
 	int fd;
@@ -34,29 +35,15 @@ struct loop_timer {
 struct loop {
 	struct loop_io io[LOOP_MAX_IO];
 	struct loop_timer timers[LOOP_MAX_TIMERS];
-	struct loop_ext ext;
-	int has_ext;
+	struct state_lock *lock;
 	int stop;
 	uint64_t now;
 	struct loop_stats st;
 };
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t mono_ms(void)
-{
-	return mono_us() / 1000u;
-}
-
 static void note_duration(struct loop *lp, uint64_t start_us, int io, int timer)
 {
-	uint64_t d = mono_us() - start_us;
+	uint64_t d = clock_mono_us() - start_us;
 
 	if (d > lp->st.slowest_us) {
 		lp->st.slowest_us = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
@@ -70,7 +57,7 @@ struct loop *loop_new(void)
 	struct loop *lp = calloc(1, sizeof(*lp));
 
 	if (lp) {
-		lp->now = mono_ms();
+		lp->now = clock_mono_ms();
 		lp->st.slowest_io = lp->st.slowest_timer = -1;
 	}
 	return lp;
@@ -142,11 +129,9 @@ int loop_timer_armed(const struct loop *lp, int h)
 	return h >= 0 && h < LOOP_MAX_TIMERS && lp->timers[h].armed;
 }
 
-void loop_set_ext(struct loop *lp, const struct loop_ext *ext)
+void loop_set_lock(struct loop *lp, struct state_lock *l)
 {
-	lp->has_ext = ext != NULL;
-	if (ext)
-		lp->ext = *ext;
+	lp->lock = l;
 }
 
 uint64_t loop_now(struct loop *lp)
@@ -156,7 +141,7 @@ uint64_t loop_now(struct loop *lp)
 
 uint64_t loop_now_fresh(struct loop *lp)
 {
-	lp->now = mono_ms();
+	lp->now = clock_mono_ms();
 	return lp->now;
 }
 
@@ -189,7 +174,7 @@ static void run_timers(struct loop *lp)
 		if (!t->used || !t->armed || t->due > lp->now)
 			continue;
 		t->armed = 0; /* one-shot: the callback re-arms if periodic */
-		uint64_t start = mono_us();
+		uint64_t start = clock_mono_us();
 
 		t->fn(t->arg);
 		note_duration(lp, start, -1, i);
@@ -209,28 +194,31 @@ int loop_run_once(struct loop *lp, int max_wait_ms)
 		pfd[n] = (struct pollfd){ lp->io[i].fd, lp->io[i].events, 0 };
 		owner[n++] = i;
 	}
-	int ours = n;
 	int timeout = next_deadline(lp, max_wait_ms);
 
-	if (lp->has_ext)
-		lp->ext.prepare(lp->ext.arg, pfd, &n, LOOP_MAX_POLL, &timeout);
+	if (lp->lock)
+		lock_give(lp->lock);
 	int rc = poll(pfd, (nfds_t)n, timeout);
 
+	if (lp->lock) {
+		uint64_t start = clock_mono_us();
+
+		lock_take(lp->lock);
+		note_duration(lp, start, -1, -1);
+	}
 	if (rc < 0 && errno != EINTR)
 		return -1;
 	loop_now_fresh(lp);
-	for (int i = 0; rc > 0 && i < ours; i++) {
+	for (int i = 0; rc > 0 && i < n; i++) {
 		struct loop_io *io = &lp->io[owner[i]];
 
 		if (pfd[i].revents && io->used && io->fd == pfd[i].fd) {
-			uint64_t start = mono_us();
+			uint64_t start = clock_mono_us();
 
 			io->fn(io->arg, pfd[i].revents);
 			note_duration(lp, start, owner[i], -1);
 		}
 	}
-	if (lp->has_ext)
-		lp->ext.dispatch(lp->ext.arg, pfd + ours, n - ours);
 	loop_now_fresh(lp);
 	run_timers(lp);
 	lp->st.iterations++;
@@ -253,9 +241,4 @@ int loop_run(struct loop *lp)
 void loop_stop(struct loop *lp)
 {
 	lp->stop = 1;
-}
-
-int loop_stopped(const struct loop *lp)
-{
-	return lp->stop;
 }

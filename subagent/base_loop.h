@@ -3,9 +3,9 @@
  *
  * Every source does a bounded amount of work per callback and returns; poll()
  * is level-triggered, so a source with more work pending is called again on
- * the next iteration, after the others (later: net-snmp) had their turn.
- * An external provider (the AgentX layer) can add its own fds and timeout to
- * each poll() without this module knowing anything about SNMP.
+ * the next iteration, after the others had their turn.  With a state lock
+ * (loop_set_lock) the loop holds it while callbacks run and lets it go while
+ * it waits in poll(), so another thread (SNMP) may read the state then.
  */
 #ifndef CTFLOWD_BASE_LOOP_H
 #define CTFLOWD_BASE_LOOP_H
@@ -13,18 +13,12 @@
 #include <poll.h>
 #include <stdint.h>
 
+#include "base_lock.h"
+
 struct loop;
 
 typedef void (*loop_io_fn)(void *arg, short revents);
 typedef void (*loop_timer_fn)(void *arg);
-
-struct loop_ext {
-	/* Append pollfds at pfd[*n .. max) and lower *timeout_ms if needed. */
-	void (*prepare)(void *arg, struct pollfd *pfd, int *n, int max, int *timeout_ms);
-	/* Called after poll() with the same slice of pollfds. */
-	void (*dispatch)(void *arg, const struct pollfd *pfd, int n);
-	void *arg;
-};
 
 struct loop *loop_new(void);
 void loop_free(struct loop *lp);
@@ -41,14 +35,17 @@ void loop_timer_arm(struct loop *lp, int h, uint64_t delay_ms);
 void loop_timer_disarm(struct loop *lp, int h);
 int loop_timer_armed(const struct loop *lp, int h);
 
-void loop_set_ext(struct loop *lp, const struct loop_ext *ext);
+/* Hold l while callbacks run (loop_run takes it; poll() gives it up). */
+void loop_set_lock(struct loop *lp, struct state_lock *l);
 
-/* The longest single callback so far: a stall there delays everything else. */
+/* The longest the loop was kept from reading its fds: a callback, or the
+ * wait for the state lock before the callbacks (another thread serving a
+ * request).  A stall there delays everything else. */
 struct loop_stats {
 	uint64_t iterations;
-	uint32_t slowest_us;   /* longest callback, microseconds */
+	uint32_t slowest_us;   /* longest callback or lock wait, microseconds */
 	int slowest_io;        /* its io handle, or -1 */
-	int slowest_timer;     /* its timer handle, or -1 */
+	int slowest_timer;     /* its timer handle, or -1 (both -1: the lock wait) */
 };
 
 void loop_get_stats(const struct loop *lp, struct loop_stats *st);
@@ -61,6 +58,5 @@ uint64_t loop_now_fresh(struct loop *lp);
 int loop_run_once(struct loop *lp, int max_wait_ms);
 int loop_run(struct loop *lp);
 void loop_stop(struct loop *lp);
-int loop_stopped(const struct loop *lp);
 
 #endif

@@ -1,15 +1,13 @@
 /*
- * base_store: region files, the journal and its recovery.
+ * base_store: region files: mapping, checking, putting aside, the lock on
+ * the directory.  The journal (transactions, recovery) is base_journal.c.
  *
  * A region file is a 4 KiB header page and the payload.  The journal is a
  * region like the others ("journal"): its header holds the commit word, the
- * undo area's fill and the receive area.  Ordering: an undo record is written
- * whole before the fill that publishes it, and before the bytes it protects
- * change; a commit is one 8-byte store.  Between the process and the page
- * cache nothing else is needed: a killed process's stores are all there, in
- * program order, so compiler barriers suffice (no msync on the hot path).
+ * undo area's fill and the receive area.
  */
 #include "base_store.h"
+#include "base_store_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,78 +22,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define STORE_MAGIC "CTFLOWST"
-#define STORE_FORMAT 1u
-#define HDR_SIZE 4096u
-#define MAX_REGIONS 64
-#define UNDO_ALIGN 8u
-
-/* Page 0 of every region file. */
-struct region_hdr {
-	char magic[8];
-	uint32_t format;
-	uint32_t hdr_size;
-	uint64_t sig;
-	uint64_t size;
-	uint64_t netns_dev, netns_ino;
-	char boot_id[40];
-	char name[STORE_NAME_MAX];
-	uint64_t check;   /* FNV-1a of everything above */
-	uint32_t clean;   /* closed cleanly (store_seal) */
-	uint32_t pad;
-	uint64_t run;     /* the run that mapped it last (store_open's random id) */
-};
-
-/* The journal's payload starts with this; the undo area and the receive area
- * follow. */
-struct journal_hdr {
-	_Atomic uint64_t committed; /* done << 32 | epoch of the last commit */
-	uint64_t undo_used;         /* bytes of undo records written */
-	uint64_t undo_size, rx_size;
-};
-
-struct undo_rec {
-	uint32_t epoch;
-	uint32_t len;
-	uint64_t region;            /* hash of the region's name */
-	uint64_t off;
-};
-
-struct region {
-	char name[STORE_NAME_MAX];
-	uint64_t key;
-	unsigned char *file;        /* the mapping: header page + payload */
-	unsigned char *base;        /* payload */
-	size_t size;
-	int anon;
-};
-
-struct store {
-	char dir[4096];
-	int persistent;
-	int lock_fd;                /* flock on dir/lock: one ctflowd per state */
-	struct region r[MAX_REGIONS];
-	size_t n;
-	int journal_kept;
-	uint64_t run_id;            /* stamped into the regions this run maps */
-	struct journal_hdr *jh;
-	unsigned char *undo, *rx;
-	uint32_t open_epoch;        /* the transaction in progress, 0 = none */
-	/* the undo records of the transaction cut short, kept until each region
-	 * they touch has been mapped */
-	unsigned char *pending;
-	size_t pending_len;
-	uint32_t pending_epoch;
-	char notes[MAX_REGIONS][STORE_NOTE_MAX];
-	size_t nnotes;
-	char asked[MAX_REGIONS][STORE_NAME_MAX];
-	size_t nasked;
-	struct store_stats stats;
-	uint64_t fault_in;          /* saves until the fault hook runs; 0 = off */
-	void (*fault)(void *arg);
-	void *fault_arg;
-};
 
 static uint64_t fnv(const void *p, size_t len, uint64_t h)
 {
@@ -116,11 +42,6 @@ static uint64_t name_key(const char *name)
 static uint64_t hdr_check(const struct region_hdr *h)
 {
 	return fnv(h, offsetof(struct region_hdr, check), 14695981039346656037ull);
-}
-
-static void barrier(void)
-{
-	atomic_signal_fence(memory_order_seq_cst);
 }
 
 /* The running kernel's boot id and our network namespace: a region written
@@ -296,40 +217,6 @@ static void stamp(const struct store *st, unsigned char *file)
 	msync(file, HDR_SIZE, MS_SYNC);
 }
 
-/* Roll back, in reverse order, what the transaction cut short did to one
- * region.  Records are walked forward once to find them. */
-static void roll_back(struct store *st, const struct region *r)
-{
-	size_t *offs = NULL, n = 0, cap = 0, pos = 0;
-
-	while (pos + sizeof(struct undo_rec) <= st->pending_len) {
-		const struct undo_rec *u = (const void *)(st->pending + pos);
-		size_t step = (sizeof(*u) + (size_t)u->len + UNDO_ALIGN - 1) & ~(size_t)(UNDO_ALIGN - 1);
-
-		if (step > st->pending_len - pos)
-			break;
-		if (u->epoch == st->pending_epoch && u->region == r->key && u->off <= r->size &&
-		    u->len <= r->size - u->off) {
-			if (n == cap) {
-				size_t *o = realloc(offs, (cap = cap ? 2 * cap : 256) * sizeof(*offs));
-
-				if (!o)
-					break;
-				offs = o;
-			}
-			offs[n++] = pos;
-		}
-		pos += step;
-	}
-	while (n-- > 0) {
-		const struct undo_rec *u = (const void *)(st->pending + offs[n]);
-
-		memcpy(r->base + u->off, u + 1, u->len);
-		st->stats.rolled_back++;
-	}
-	free(offs);
-}
-
 static struct region *add_region(struct store *st, const char *name, unsigned char *file,
 				 size_t size, int anon)
 {
@@ -394,7 +281,7 @@ void *store_region(struct store *st, const char *name, uint64_t sig, size_t size
 	stamp(st, p);
 	r = add_region(st, name, p, size, 0);
 	if (*origin == STORE_KEPT && st->pending_len && !again)
-		roll_back(st, r);
+		journal_roll_back(st, r);
 	st->stats.regions++;
 	return r->base;
 }
@@ -502,7 +389,7 @@ void store_sweep_unused(struct store *st)
 
 /* ---- open and close ---- */
 
-static int open_journal(struct store *st, size_t undo_bytes, size_t rx_bytes)
+static int journal_open(struct store *st, size_t undo_bytes, size_t rx_bytes)
 {
 	enum store_origin o;
 	size_t size = sizeof(struct journal_hdr) + undo_bytes + rx_bytes;
@@ -583,7 +470,7 @@ struct store *store_open(const char *dir, size_t journal_bytes, size_t rx_bytes,
 		}
 	}
 	journal_bytes = (journal_bytes + UNDO_ALIGN - 1) & ~(size_t)(UNDO_ALIGN - 1);
-	if (open_journal(st, journal_bytes, rx_bytes) < 0) {
+	if (journal_open(st, journal_bytes, rx_bytes) < 0) {
 		snprintf(err, errlen, "state_dir %s: journal: %s", dir ? dir : "", strerror(errno));
 		store_close(st);
 		return NULL;
@@ -622,138 +509,4 @@ void store_close(struct store *st)
 int store_persistent(const struct store *st)
 {
 	return st->persistent;
-}
-
-/* ---- transactions ---- */
-
-uint32_t store_epoch(const struct store *st)
-{
-	return st->open_epoch;
-}
-
-void store_begin(struct store *st)
-{
-	st->open_epoch = (uint32_t)atomic_load_explicit(&st->jh->committed, memory_order_relaxed) + 1;
-	if (st->open_epoch == 0) /* 0 means "none" to owners' stamps */
-		st->open_epoch = 1;
-	st->jh->undo_used = 0;
-	barrier();
-}
-
-static const struct region *find_region(const struct store *st, const void *p)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < st->n; i++)
-		if (b >= st->r[i].base && b < st->r[i].base + st->r[i].size)
-			return &st->r[i];
-	return NULL;
-}
-
-int store_room(const struct store *st, size_t len)
-{
-	return !st->persistent ||
-	       st->jh->undo_used + len + 64 * sizeof(struct undo_rec) <= st->jh->undo_size;
-}
-
-void store_save(struct store *st, const void *p, size_t len)
-{
-	const struct region *r;
-	struct undo_rec *u;
-	size_t step;
-
-	if (!st->persistent || !(r = find_region(st, p)))
-		return;
-	if (!st->open_epoch) {
-		st->stats.unguarded++;
-		return;
-	}
-	if (st->fault_in && --st->fault_in == 0)
-		st->fault(st->fault_arg);
-	step = (sizeof(*u) + len + UNDO_ALIGN - 1) & ~(size_t)(UNDO_ALIGN - 1);
-	if (st->jh->undo_used + step > st->jh->undo_size)
-		abort(); /* callers check store_room: a bug, and rolling on would corrupt */
-	u = (struct undo_rec *)(void *)(st->undo + st->jh->undo_used);
-	u->epoch = st->open_epoch;
-	u->len = (uint32_t)len;
-	u->region = r->key;
-	u->off = (uint64_t)((const unsigned char *)p - r->base);
-	memcpy(u + 1, p, len);
-	barrier();
-	st->jh->undo_used += step;
-	barrier();
-	st->stats.saves++;
-	st->stats.save_bytes += len;
-}
-
-static void commit(struct store *st, uint64_t done)
-{
-	barrier();
-	atomic_store_explicit(&st->jh->committed, done << 32 | st->open_epoch, memory_order_relaxed);
-	barrier();
-	st->open_epoch = 0;
-	st->stats.commits++;
-}
-
-void store_commit(struct store *st)
-{
-	commit(st, atomic_load_explicit(&st->jh->committed, memory_order_relaxed) >> 32);
-}
-
-void store_commit_rx(struct store *st, uint32_t done)
-{
-	commit(st, done);
-}
-
-void *store_rx(struct store *st)
-{
-	return st->rx;
-}
-
-uint32_t store_rx_done(const struct store *st)
-{
-	return (uint32_t)(atomic_load(&st->jh->committed) >> 32);
-}
-
-void store_rx_reset(struct store *st)
-{
-	uint64_t c = atomic_load_explicit(&st->jh->committed, memory_order_relaxed);
-
-	atomic_store_explicit(&st->jh->committed, c & 0xffffffffu, memory_order_relaxed);
-	barrier();
-}
-
-void store_abort(struct store *st)
-{
-	size_t used = st->jh->undo_used;
-
-	if (!st->open_epoch)
-		return;
-	if (st->persistent && used) {
-		free(st->pending);
-		st->pending = malloc(used);
-		if (st->pending) {
-			memcpy(st->pending, st->undo, used);
-			st->pending_len = used;
-			st->pending_epoch = st->open_epoch;
-			for (size_t i = 0; i < st->n; i++)
-				roll_back(st, &st->r[i]);
-		}
-		free(st->pending);
-		st->pending = NULL;
-		st->pending_len = 0;
-	}
-	st->open_epoch = 0;
-}
-
-void store_fault_at(struct store *st, uint64_t n, void (*fn)(void *arg), void *arg)
-{
-	st->fault_in = n;
-	st->fault = fn;
-	st->fault_arg = arg;
-}
-
-void store_get_stats(const struct store *st, struct store_stats *out)
-{
-	*out = st->stats;
 }

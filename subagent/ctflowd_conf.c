@@ -77,7 +77,7 @@ static const struct conf_key global_keys[] = {
 	  NULL, NULL },
 	{ "state_file", CONF_PATH, 0, 0, GOFF(state_file), NULL, NULL },
 	{ "state_dir", CONF_PATH, 0, 0, GOFF(state_dir), NULL, NULL },
-	{ "threshold_rows", CONF_COUNT, 1000, 100000000, GOFF(threshold_rows), NULL, NULL },
+	{ "threshold_rows", CONF_COUNT, 1000, THRESH_BUDGET_MAX, GOFF(threshold_rows), NULL, NULL },
 };
 
 void conf_defaults(struct conf *c)
@@ -104,7 +104,7 @@ void conf_defaults(struct conf *c)
 	c->top_interval_ms = 60000;
 	c->ipfix_domain = 1;
 	c->ipfix_stats_interval_ms = 60000;
-	c->threshold_rows = 1000000;
+	c->threshold_rows = THRESH_BUDGET_DEFAULT;
 	memcpy(c->snmp_root, root, sizeof(root));
 	c->snmp_root_len = sizeof(root) / sizeof(root[0]);
 	c->nprofiles = agg_default_profiles(c->profiles, CONF_MAX_PROFILES);
@@ -115,6 +115,7 @@ void conf_thresh_env(const struct conf *c, struct thresh_env *env)
 	env->profiles = c->profiles;
 	env->nprofiles = c->nprofiles;
 	env->dump_interval_ms = c->dump_interval_ms;
+	env->rows_budget = c->threshold_rows;
 }
 
 static int global_finish(void *obj, size_t i, void *ctx, const char **key, char *why, size_t len)

@@ -10,7 +10,14 @@
  * 4.3 options records.  UDP: templates at start and every template_refresh,
  * messages sized to the MTU, one socket so the source port never changes.
  * TCP: templates first on every connection, reconnect every `reconnect`
- * while the collector is away, records buffered meanwhile.
+ * while the collector is away, records buffered meanwhile; a message counts
+ * as sent once the collector acknowledged it (ipfix_session.h).
+ *
+ *   ipfix_export     the exporter: sessions, timers, reload, what the MIB reads
+ *   ipfix_session    one session's logic: ring, messages, accounting (no sockets)
+ *   ipfix_transport  one session's socket: connect, back-off, writes, acks
+ *   ipfix_rec        conntrack flows as IPFIX records and templates
+ *   ipfix_enc        the message encoder
  */
 #ifndef CTFLOWD_IPFIX_EXPORT_H
 #define CTFLOWD_IPFIX_EXPORT_H
@@ -63,13 +70,16 @@ enum ipfix_state { IPFIX_DOWN, IPFIX_CONNECTING, IPFIX_UP };
 
 struct ipfix_session_stats {
 	int state;                  /* enum ipfix_state */
-	uint64_t messages, octets, records;   /* sent in full; records: flow records */
+	uint64_t messages, octets, records;   /* sent (TCP: acknowledged); records: flow records */
 	uint64_t templates, opt_templates;    /* template records sent */
 	uint64_t discarded_messages;          /* not sent: send error, cut off, or records
 					       * dropped from a full buffer (as packed) */
 	uint64_t notsent_flows, notsent_packets, notsent_octets;
 	uint64_t first_drop_ms, last_drop_ms;
-	uint64_t buffered;                    /* records waiting now */
+	uint64_t buffered;                    /* records waiting now (the ring) */
+	uint64_t held;                        /* records neither sent nor counted as not
+					       * sent: the ring, messages being written,
+					       * messages in flight (TCP, unacknowledged) */
 	uint64_t buffered_max;                /* the most that ever waited */
 	uint64_t connects;                    /* sessions started (TCP connections) */
 	uint64_t session_start_ms;            /* realtime of the current session's start */
@@ -92,14 +102,14 @@ struct ipfix_template_row {
 	const struct ipfix_template *t;
 	uint64_t records;   /* data records sent with it since it (re)appeared */
 	uint64_t sent_ms;   /* realtime of its last announcement */
-	uint64_t since_ms;  /* loop time (monotonic) when it (re)appeared */
+	uint64_t since_ms;  /* monotonic time when it (re)appeared */
 };
 
 /* The Metering Process as the exporter saw it. */
 struct ipfix_metering {
 	uint64_t records;   /* flow records generated (slices) */
 	uint64_t packets;   /* packets those records account for, both directions */
-	uint64_t start_ms;  /* loop time (monotonic) the counters started from */
+	uint64_t start_ms;  /* monotonic time the counters started from */
 };
 
 struct ipfix_exporter;
@@ -109,8 +119,18 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 					  const struct ipfix_source *src, struct store *st);
 /* The most bytes of journal one slice may save. */
 size_t ipfix_exporter_save_max(const struct ipfix_exporter *x);
-/* Sends what it can without blocking, then closes everything. */
+/* Closes everything (what waits stays in the store for the next start). */
 void ipfix_exporter_free(struct ipfix_exporter *x);
+/*
+ * A reload's settings and collectors.  Unchanged collectors keep their
+ * sessions (connection, records waiting, sequence numbers, counters);
+ * removed or changed ones' waiting records are counted as not sent (and
+ * logged).  A new domain or template set reconnects every session, records
+ * kept.  *kept: how many sessions were kept.  -1 if a new session could not
+ * be set up (logged; the others run).
+ */
+int ipfix_exporter_reconfigure(struct ipfix_exporter *x, const struct ipfix_cfg *cfg,
+			       size_t *kept);
 
 void ipfix_exporter_slice(struct ipfix_exporter *x, const struct slice *s);
 
@@ -121,6 +141,7 @@ uint64_t ipfix_exporter_pending(const struct ipfix_exporter *x);
 void ipfix_exporter_abandon(struct ipfix_exporter *x);
 
 size_t ipfix_exporter_sessions(const struct ipfix_exporter *x);
+uint32_t ipfix_exporter_domain(const struct ipfix_exporter *x);
 const struct ipfix_collector_cfg *ipfix_exporter_collector(const struct ipfix_exporter *x,
 							   size_t i);
 void ipfix_exporter_stats(const struct ipfix_exporter *x, size_t i,

@@ -95,11 +95,6 @@ static const struct ipfix_template opt_templates[] = {
 	{ 303, N(o_loss), 1, o_loss },
 };
 
-static int is_icmp(uint8_t proto)
-{
-	return proto == 1 || proto == 58;
-}
-
 static uint8_t end_reason(const struct slice *s)
 {
 	const struct ct_flow *f = s->flow;
@@ -130,7 +125,7 @@ void ipfix_rec_from_slice(const struct slice *s, struct ipfix_flowrec *r)
 	r->dst = o->dst;
 	r->nsrc = rp->dst;
 	r->ndst = rp->src;
-	if (is_icmp(o->proto)) {
+	if (ct_is_icmp(o->proto)) {
 		r->icmp = ct_icmp_port(o);
 	} else {
 		r->sport = o->sport;

@@ -8,6 +8,8 @@
  */
 #include "kern_check.h"
 
+#include "kern_sys.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <libmnl/libmnl.h>
@@ -20,9 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef SO_RCVBUFFORCE
-#define SO_RCVBUFFORCE 33
-#endif
 
 enum verdict { OK, WARN, FAIL };
 
@@ -47,25 +46,9 @@ static void line(struct report *r, enum verdict v, const char *fmt, ...)
 	fputc('\n', r->out);
 }
 
-static long read_long(const char *dir, const char *name)
-{
-	char path[512], buf[64];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static void check_acct(struct report *r, const char *dir)
 {
-	long v = read_long(dir, "nf_conntrack_acct");
+	long v = kern_sysctl(dir, "nf_conntrack_acct");
 
 	if (v == 1)
 		line(r, OK, "nf_conntrack_acct = 1: per-flow packet and byte counters are on");
@@ -78,7 +61,7 @@ static void check_acct(struct report *r, const char *dir)
 
 static void check_timestamp(struct report *r, const char *dir)
 {
-	long v = read_long(dir, "nf_conntrack_timestamp");
+	long v = kern_sysctl(dir, "nf_conntrack_timestamp");
 
 	if (v == 1)
 		line(r, OK, "nf_conntrack_timestamp = 1: flow start and stop times are exact");
@@ -89,7 +72,7 @@ static void check_timestamp(struct report *r, const char *dir)
 
 static void check_events(struct report *r, const char *dir)
 {
-	long v = read_long(dir, "nf_conntrack_events");
+	long v = kern_sysctl(dir, "nf_conntrack_events");
 
 	if (v == 1)
 		line(r, OK, "nf_conntrack_events = 1: every flow sends DESTROY");
@@ -156,9 +139,7 @@ static void check_netlink(struct report *r, const struct kcheck_cfg *cfg, const 
 		return;
 	}
 	line(r, OK, "ctnetlink: subscribed to DESTROY events");
-	int v = (int)(cfg->rcvbuf > INT32_MAX / 2 ? INT32_MAX / 2 : cfg->rcvbuf);
-
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == 0)
+	if (kern_rcvbuf_set(mnl_socket_get_fd(nl), cfg->rcvbuf) == 1)
 		line(r, OK, "receive buffer: %llu bytes can be forced (SO_RCVBUFFORCE)",
 		     (unsigned long long)cfg->rcvbuf);
 	else
@@ -171,13 +152,13 @@ static void check_netlink(struct report *r, const struct kcheck_cfg *cfg, const 
 			      "ct in this namespace (see kmod/ctflowd.nft)");
 	else
 		line(r, OK, "conntrack table: %ld entries now, nf_conntrack_max = %ld", entries,
-		     read_long(dir, "nf_conntrack_max"));
+		     kern_sysctl(dir, "nf_conntrack_max"));
 	mnl_socket_close(nl);
 }
 
 static void check_limits(struct report *r, const struct kcheck_cfg *cfg, const char *dir)
 {
-	long max = read_long(dir, "nf_conntrack_max");
+	long max = kern_sysctl(dir, "nf_conntrack_max");
 
 	if (max > 0 && (uint64_t)max > cfg->max_tracked_flows)
 		line(r, WARN, "max_tracked_flows = %llu is below nf_conntrack_max = %ld: beyond it, "

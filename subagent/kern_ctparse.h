@@ -91,6 +91,12 @@ struct ct_walk_cb {
  */
 size_t ct_parse_walk(const void *buf, size_t len, const struct ct_walk_cb *cb);
 
+/* ICMP or ICMPv6: identified by id, type and code instead of ports. */
+static inline int ct_is_icmp(uint8_t proto)
+{
+	return proto == 1 || proto == 58;
+}
+
 /* ICMP type/code folded into a port-like number, the NetFlow convention. */
 static inline uint16_t ct_icmp_port(const struct ct_tuple *t)
 {

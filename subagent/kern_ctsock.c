@@ -8,6 +8,9 @@
  */
 #include "kern_ctsock.h"
 
+#include "base_clock.h"
+#include "kern_sys.h"
+
 #include "kern_dumper.h"
 
 #include <errno.h>
@@ -24,9 +27,6 @@
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55
-#endif
-#ifndef SO_RCVBUFFORCE
-#define SO_RCVBUFFORCE 33
 #endif
 
 #define EV_BATCH 64
@@ -92,34 +92,6 @@ static int begin_if_none(struct ctsock *cs)
 	return 1;
 }
 
-uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t read_rcvbuf(int fd)
-{
-	int v = 0;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) < 0)
-		return 0;
-	return (uint64_t)(unsigned)v;
-}
-
-/* SO_RCVBUFFORCE needs CAP_NET_ADMIN; fall back to SO_RCVBUF (capped by rmem_max). */
-static int set_rcvbuf(int fd, uint64_t bytes)
-{
-	int v = bytes > INT32_MAX / 2 ? INT32_MAX / 2 : (int)bytes;
-
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == 0)
-		return 0;
-	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-}
-
 static struct mnl_socket *open_nl(unsigned groups)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -141,14 +113,14 @@ static int setup_event_socket(struct ctsock *cs)
 	int fd = mnl_socket_get_fd(cs->ev);
 	int one = 1;
 
-	if (set_rcvbuf(fd, cs->cfg.rcvbuf) < 0)
+	if (kern_rcvbuf_set(fd, cs->cfg.rcvbuf) < 0)
 		return -1;
 	if (cs->cfg.reliable) {
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_BROADCAST_ERROR, &one, sizeof(one)) < 0 ||
 		    setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one)) < 0)
 			return -1;
 	}
-	cs->rcvbuf = read_rcvbuf(fd);
+	cs->rcvbuf = kern_rcvbuf_get(fd);
 	for (int i = 0; i < EV_BATCH; i++) {
 		struct mmsghdr *m = &cs->rx->msgs[i];
 
@@ -259,10 +231,10 @@ static void grow_rcvbuf(struct ctsock *cs)
 
 	if (want > cs->cfg.rcvbuf_max)
 		want = cs->cfg.rcvbuf_max;
-	if (want <= cs->cfg.rcvbuf || set_rcvbuf(fd, want) < 0)
+	if (want <= cs->cfg.rcvbuf || kern_rcvbuf_set(fd, want) < 0)
 		return;
 	cs->cfg.rcvbuf = want;
-	cs->rcvbuf = read_rcvbuf(fd);
+	cs->rcvbuf = kern_rcvbuf_get(fd);
 	stats_w(cs)->rcvbuf_grows++;
 }
 
@@ -383,9 +355,11 @@ enum ctsock_rc ctsock_read_events(struct ctsock *cs, uint64_t deadline_ns)
 			return CTSOCK_ERROR;
 		}
 		rx_apply(cs);
+		if (cs->cfg.lock)
+			lock_yield(cs->cfg.lock);
 		if (n < EV_BATCH)
 			return CTSOCK_DRAINED;
-	} while (mono_ns() < deadline_ns);
+	} while (clock_mono_ns() < deadline_ns);
 	return CTSOCK_MORE;
 }
 
@@ -443,7 +417,7 @@ enum ctsock_rc ctsock_read_dump(struct ctsock *cs, uint64_t deadline_ns)
 			return CTSOCK_DRAINED;
 		for (size_t i = 0; i < n; i++)
 			dump_dispatch(cs, &cs->items[i]);
-	} while (mono_ns() < deadline_ns);
+	} while (clock_mono_ns() < deadline_ns);
 	return CTSOCK_MORE;
 }
 

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base_lock.h"
 #include "base_store.h"
 #include "kern_ctparse.h"
 
@@ -31,6 +32,10 @@ struct ctsock_cfg {
 	uint64_t rcvbuf;     /* requested SO_RCVBUFFORCE size */
 	uint64_t rcvbuf_max; /* growth cap */
 	int reliable;        /* NETLINK_BROADCAST_ERROR + NETLINK_NO_ENOBUFS */
+	/* offered (lock_yield) between two batches of events, when no
+	 * transaction is open: another thread waiting to read the state gets
+	 * in there, not only after the whole read.  NULL: none. */
+	struct state_lock *lock;
 };
 
 struct ctsock_sink {
@@ -92,7 +97,5 @@ void ctsock_get_stats(struct ctsock *cs, struct ctsock_stats *st);
 
 /* Whether a dump is running (cheap: no system call). */
 int ctsock_dumping(const struct ctsock *cs);
-
-uint64_t mono_ns(void);
 
 #endif

@@ -9,6 +9,8 @@
  */
 #include "kern_dumper.h"
 
+#include "kern_sys.h"
+
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -22,9 +24,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef SO_RCVBUFFORCE
-#define SO_RCVBUFFORCE 33
-#endif
 
 #define DUMP_BUFSZ (256 * 1024)
 
@@ -194,9 +193,7 @@ struct dumper *dumper_new(size_t ring_items)
 	    mnl_socket_bind(dp->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	/* dumps arrive in ~32 KiB skbs; a few MiB keeps the kernel busy between reads */
-	if (setsockopt(mnl_socket_get_fd(dp->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-		       sizeof(rcvbuf)) < 0)
-		setsockopt(mnl_socket_get_fd(dp->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	kern_rcvbuf_set(mnl_socket_get_fd(dp->nl), rcvbuf); /* (a smaller one works too) */
 	errno = pthread_create(&dp->thread, NULL, dumper_main, dp);
 	if (errno)
 		goto fail;

@@ -11,10 +11,12 @@
 
 #include "snmp_index.h"
 
-enum {
-	A_FLOWS_STARTED = CTFLOW_AGG_FIRST_COLUMN, A_FLOWS_ENDED, A_FWD_PACKETS, A_FWD_OCTETS,
-	A_REV_PACKETS, A_REV_OCTETS, A_FIRST_SEEN, A_LAST_UPDATE, A_CREATED, A_OCTETS, A_KEY,
-};
+static struct agg_set *profiles(const struct mib_table *t)
+{
+	const struct out_view *v = t->ctx;
+
+	return v->profiles(v->arg);
+}
 
 size_t mib_agg_index(const struct agg_profile *p, uint32_t profile_no, const struct agg_key *key,
 		     oid *out)
@@ -30,7 +32,7 @@ static void fill_row(const struct agg_profile *p, uint32_t profile_no, uint32_t 
 {
 	struct agg_key key;
 
-	agg_row_key(agg_table_row(p->tab, idx), &key);
+	agg_table_key(p->tab, idx, &key);
 	row->a = profile_no;
 	row->b = idx;
 	row->idxlen = mib_agg_index(p, profile_no, &key, row->idx);
@@ -43,27 +45,25 @@ struct after {
 };
 
 /* >0 when the row's index sorts after the request's. */
-static int row_after(void *ctx, const struct agg_row *r)
+static int row_after(void *ctx, const struct agg_key *key)
 {
 	const struct after *a = ctx;
-	struct agg_key key;
 	subid_t enc[AGGIDX_MAX];
 	size_t n;
 
-	agg_row_key(r, &key);
-	n = aggidx_encode(&a->p->spec, &key, enc);
+	n = aggidx_encode(&a->p->spec, key, enc);
 	return subid_cmp(enc, n, a->idx, a->len) > 0 ? 1 : -1;
 }
 
-static int find_exact(struct ctflowd *d, const oid *idx, size_t len, struct mib_row *row)
+static int find_exact(struct agg_set *set, const oid *idx, size_t len, struct mib_row *row)
 {
-	size_t nprof = agg_set_count(d->agg);
+	size_t nprof = agg_set_count(set);
 	struct agg_key key;
 	uint32_t r;
 
 	if (len < 1 || idx[0] < 1 || idx[0] > nprof)
 		return 0;
-	const struct agg_profile *p = agg_set_profile(d->agg, idx[0] - 1);
+	const struct agg_profile *p = agg_set_profile(set, idx[0] - 1);
 
 	if (aggidx_decode(&p->spec, idx + 1, len - 1, &key) < 0)
 		return 0;
@@ -74,9 +74,9 @@ static int find_exact(struct ctflowd *d, const oid *idx, size_t len, struct mib_
 	return 1;
 }
 
-static int find_next(struct ctflowd *d, const oid *idx, size_t len, struct mib_row *row)
+static int find_next(struct agg_set *set, const oid *idx, size_t len, struct mib_row *row)
 {
-	size_t nprof = agg_set_count(d->agg);
+	size_t nprof = agg_set_count(set);
 	size_t pn = len && idx[0] ? idx[0] : 1;
 	uint32_t r = 0;
 
@@ -84,7 +84,7 @@ static int find_next(struct ctflowd *d, const oid *idx, size_t len, struct mib_r
 		return 0;
 	if (len > 1 && idx[0]) {
 		/* inside profile pn: the successor of the rest of the index */
-		const struct agg_profile *p = agg_set_profile(d->agg, pn - 1);
+		const struct agg_profile *p = agg_set_profile(set, pn - 1);
 		struct after a = { p, idx + 1, len - 1 };
 
 		r = agg_table_seek(p->tab, row_after, &a);
@@ -95,7 +95,7 @@ static int find_next(struct ctflowd *d, const oid *idx, size_t len, struct mib_r
 		pn++;
 	}
 	for (; pn <= nprof; pn++) {
-		const struct agg_profile *p = agg_set_profile(d->agg, pn - 1);
+		const struct agg_profile *p = agg_set_profile(set, pn - 1);
 
 		r = agg_table_first_ordered(p->tab);
 		if (r) {
@@ -109,7 +109,9 @@ static int find_next(struct ctflowd *d, const oid *idx, size_t len, struct mib_r
 static int agg_find(const struct mib_table *t, const oid *idx, size_t len, int next,
 		    struct mib_row *row)
 {
-	return next ? find_next(t->ctx, idx, len, row) : find_exact(t->ctx, idx, len, row);
+	struct agg_set *set = profiles(t);
+
+	return next ? find_next(set, idx, len, row) : find_exact(set, idx, len, row);
 }
 
 void mib_agg_set_pointer(netsnmp_variable_list *vb, const oid *table, size_t table_len,
@@ -119,7 +121,7 @@ void mib_agg_set_pointer(netsnmp_variable_list *vb, const oid *table, size_t tab
 	size_t n = table_len;
 
 	memcpy(o, table, n * sizeof(oid));
-	o[n - 1] = 3; /* ctflowAggTable */
+	o[n - 1] = CTFLOW_AGG_TABLE;
 	o[n++] = 1;
 	o[n++] = CTFLOW_AGG_FIRST_COLUMN;
 	n += mib_agg_index(p, profile_no, key, o + n);
@@ -138,48 +140,46 @@ void mib_set_key_text(netsnmp_variable_list *vb, const struct agg_keyspec *ks,
 
 /* The key as text: managers that label rows by a column (Cacti, Zabbix
  * discovery) cannot decode an InetAddress index themselves. */
-static void set_key_text(const struct agg_profile *p, const struct agg_row *r,
-			 netsnmp_variable_list *vb)
+static void set_key_text(const struct agg_profile *p, uint32_t idx, netsnmp_variable_list *vb)
 {
 	struct agg_key key;
 
-	agg_row_key(r, &key);
+	agg_table_key(p->tab, idx, &key);
 	mib_set_key_text(vb, &p->spec, &key);
 }
 
 static int agg_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
 		     netsnmp_variable_list *vb)
 {
-	struct ctflowd *d = t->ctx;
-	const struct agg_profile *p = agg_set_profile(d->agg, row->a - 1);
-	const struct agg_row *r = agg_table_row(p->tab, row->b);
+	const struct agg_profile *p = agg_set_profile(profiles(t), row->a - 1);
+	const struct agg_counters *r = agg_table_counters(p->tab, row->b);
 
 	switch (col) {
-	case A_FLOWS_STARTED: mib_set_counter64(vb, r->flows_started); break;
-	case A_FLOWS_ENDED: mib_set_counter64(vb, r->flows_ended); break;
-	case A_FWD_PACKETS: mib_set_counter64(vb, r->pkts[0]); break;
-	case A_FWD_OCTETS: mib_set_counter64(vb, r->bytes[0]); break;
-	case A_REV_PACKETS: mib_set_counter64(vb, r->pkts[1]); break;
-	case A_REV_OCTETS: mib_set_counter64(vb, r->bytes[1]); break;
-	case A_FIRST_SEEN: mib_set_datetime(vb, (time_t)r->first); break;
-	case A_LAST_UPDATE: mib_set_datetime(vb, (time_t)r->last); break;
-	case A_CREATED: mib_set_datetime(vb, (time_t)r->created); break;
-	case A_OCTETS: mib_set_counter64(vb, r->bytes[0] + r->bytes[1]); break;
-	case A_KEY: set_key_text(p, r, vb); break;
+	case AROW_FLOWS_STARTED: mib_set_counter64(vb, r->flows_started); break;
+	case AROW_FLOWS_ENDED: mib_set_counter64(vb, r->flows_ended); break;
+	case AROW_FWD_PACKETS: mib_set_counter64(vb, r->pkts[0]); break;
+	case AROW_FWD_OCTETS: mib_set_counter64(vb, r->bytes[0]); break;
+	case AROW_REV_PACKETS: mib_set_counter64(vb, r->pkts[1]); break;
+	case AROW_REV_OCTETS: mib_set_counter64(vb, r->bytes[1]); break;
+	case AROW_FIRST_SEEN: mib_set_datetime(vb, (time_t)r->first); break;
+	case AROW_LAST_UPDATE: mib_set_datetime(vb, (time_t)r->last); break;
+	case AROW_CREATED: mib_set_datetime(vb, (time_t)r->created); break;
+	case AROW_OCTETS: mib_set_counter64(vb, r->bytes[0] + r->bytes[1]); break;
+	case AROW_KEY_TEXT: set_key_text(p, row->b, vb); break;
 	default: return -1;
 	}
 	return 0;
 }
 
-void mib_agg_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len)
+void mib_agg_init(struct mib_table *t, const struct out_view *v, const oid *root, size_t len)
 {
-	static const oid sub[] = { 1, 3 };
+	static const oid sub[] = { 1, CTFLOW_AGG_TABLE };
 
 	t->name = "ctflowAggTable";
 	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
-	t->min_col = A_FLOWS_STARTED;
-	t->max_col = A_KEY;
-	t->ctx = d;
+	t->min_col = AROW_FLOWS_STARTED;
+	t->max_col = AROW_KEY_TEXT;
+	t->ctx = v;
 	t->find = agg_find;
 	t->value = agg_value;
 }

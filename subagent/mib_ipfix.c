@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "acct_track.h"
+#include "base_clock.h"
 #include "ipfix_export.h"
 
 #define CACHE_ID 1          /* the conntrack table */
@@ -36,20 +36,53 @@ enum { DIRECTION_BOTH = 3 };
 enum { TRUTH_TRUE = 1 };
 enum { BIT_SCOPE = 0x80, BIT_FLOW_KEY = 0x40 };
 
+/* The columns (RFC 6615), by table */
+enum {
+	SESS_PROTOCOL = 2, SESS_SRC_ADDR_TYPE, SESS_SRC_ADDR, SESS_DST_ADDR_TYPE, SESS_DST_ADDR,
+	SESS_SRC_PORT, SESS_DST_PORT, SESS_SCTP_ASSOC, SESS_DEVICE_MODE, SESS_TEMPLATE_REFRESH,
+	SESS_OPTIONS_REFRESH, SESS_TEMPLATE_REFRESH_PKT, SESS_OPTIONS_REFRESH_PKT, SESS_VERSION,
+	SESS_STATUS,
+};
+enum {
+	SSTAT_RATE = 1, SSTAT_PACKETS, SSTAT_BYTES, SSTAT_MESSAGES, SSTAT_DISCARDED, SSTAT_RECORDS,
+	SSTAT_TEMPLATES, SSTAT_OPTIONS_TEMPLATES, SSTAT_DISCONTINUITY,
+};
+enum { TMPL_SET_ID = 3, TMPL_ACCESS_TIME };
+enum { TSTAT_DATA_RECORDS = 1, TSTAT_DISCONTINUITY };
+enum { TDEF_IE_ID = 2, TDEF_IE_LENGTH, TDEF_ENTERPRISE, TDEF_FLAGS };
+enum { EXP_MEMBER_TYPE = 2 };
+enum { METER_OBS_GROUP = 2, METER_ACTIVE_TIMEOUT, METER_IDLE_TIMEOUT };
+enum { MSTAT_ACTIVE_FLOWS = 1, MSTAT_UNUSED_ENTRIES, MSTAT_DATA_RECORDS, MSTAT_DISCONTINUITY };
+enum { OBS_DOMAIN = 3, OBS_PHYS_ENTITY, OBS_PHYS_INTERFACE, OBS_DIRECTION };
+enum { SEL_FUNCTION = 3 };
+enum { SELSTAT_OBSERVED = 1, SELSTAT_NOT_SELECTED, SELSTAT_DISCONTINUITY };
+
 static const oid ipfix_main[] = { 1, 3, 6, 1, 2, 1, 193, 1, 1 };
 static const oid ipfix_stats[] = { 1, 3, 6, 1, 2, 1, 193, 1, 2 };
 static const oid select_all[] = { 1, 3, 6, 1, 2, 1, 194, 1, 1, 1 };
 
-static struct ctflowd *ctx(const struct mib_table *t)
+static const struct out_view *view(const struct mib_table *t)
 {
 	const struct mib_ipfix *m = t->ctx;
 
-	return m->d;
+	return m->v;
+}
+
+/* NULL once a reload removed every collector: the tables stay registered,
+ * and the exporter's getters answer for none (no sessions, zero counts). */
+static struct ipfix_exporter *exporter(const struct mib_table *t)
+{
+	return view(t)->exporter(view(t)->arg);
 }
 
 static size_t sessions(const struct mib_table *t)
 {
-	return ipfix_exporter_sessions(ctx(t)->ipfix);
+	return ipfix_exporter_sessions(exporter(t));
+}
+
+static uint32_t domain(const struct mib_table *t)
+{
+	return ipfix_exporter_domain(exporter(t));
 }
 
 /*
@@ -61,8 +94,8 @@ static size_t sessions(const struct mib_table *t)
  */
 static u_long timestamp(const struct mib_table *t, uint64_t at_ms)
 {
-	struct mib_ipfix *m = t->ctx;
-	int64_t zero = (int64_t)loop_now(m->d->loop) - (int64_t)netsnmp_get_agent_uptime() * 10;
+	struct mib_ipfix *m = t->aux;
+	int64_t zero = (int64_t)clock_mono_ms() - (int64_t)netsnmp_get_agent_uptime() * 10;
 
 	if (!m->have_uptime_zero || llabs(zero - m->uptime_zero_ms) > 1000) {
 		m->uptime_zero_ms = zero;
@@ -103,14 +136,14 @@ static int template_at_or_after(const struct mib_table *t, oid session, oid tid,
 {
 	if (session < 1 || session > sessions(t) || tid > 0xffff)
 		return 0;
-	return ipfix_exporter_template(ctx(t)->ipfix, session - 1, (uint32_t)tid, row);
+	return ipfix_exporter_template(exporter(t), session - 1, (uint32_t)tid, row);
 }
 
 /* The template row prefix[0], prefix[1], prefix[2] names exactly. */
 static int template_exact(const struct mib_table *t, const oid *idx,
 			  struct ipfix_template_row *row)
 {
-	return idx[1] == ctx(t)->conf.ipfix_domain && template_at_or_after(t, idx[0], idx[2], row) &&
+	return idx[1] == domain(t) && template_at_or_after(t, idx[0], idx[2], row) &&
 	       row->t->id == idx[2];
 }
 
@@ -122,7 +155,7 @@ static int ge_template(const struct mib_table *t, const oid *prefix, unsigned lv
 
 	switch (lvl) {
 	case 0: return ge_range(start, sessions(t), out);
-	case 1: return ge_one(start, ctx(t)->conf.ipfix_domain, out);
+	case 1: return ge_one(start, domain(t), out);
 	case 2:
 		if (!template_at_or_after(t, prefix[0], start, &row))
 			return 0;
@@ -202,7 +235,7 @@ static void set_inet(netsnmp_variable_list *vb, int family, const uint8_t *addr,
 static int session_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
 			 netsnmp_variable_list *vb)
 {
-	const struct ipfix_exporter *x = ctx(t)->ipfix;
+	const struct ipfix_exporter *x = exporter(t);
 	size_t i = row->idx[0] - 1;
 	const struct ipfix_collector_cfg *c = ipfix_exporter_collector(x, i);
 	struct ipfix_session_info in;
@@ -213,21 +246,21 @@ static int session_value(const struct mib_table *t, const struct mib_row *row, u
 	ipfix_exporter_session_info(x, i, &in);
 	ipfix_exporter_stats(x, i, &st);
 	switch (col) {
-	case 2: mib_set_unsigned(vb, c->tcp ? PROTO_TCP : PROTO_UDP); break;
-	case 3: set_inet(vb, in.family, in.local, 1); break;
-	case 4: set_inet(vb, in.family, in.local, 0); break;
-	case 5: set_inet(vb, in.family, in.remote, 1); break;
-	case 6: set_inet(vb, in.family, in.remote, 0); break;
-	case 7: mib_set_unsigned(vb, in.local_port); break;
-	case 8: mib_set_unsigned(vb, in.remote_port); break;
-	case 9: mib_set_unsigned(vb, 0); break; /* no SCTP */
-	case 10: mib_set_integer(vb, MODE_EXPORTING); break;
-	case 11: /* options templates are refreshed with the others */
-	case 12: mib_set_unsigned(vb, refresh_s); break;
-	case 13: /* never by message count */
-	case 14: mib_set_unsigned(vb, 0); break;
-	case 15: mib_set_unsigned(vb, IPFIX_VERSION); break;
-	case 16: mib_set_integer(vb, st.state == IPFIX_UP ? STATUS_ACTIVE : STATUS_INACTIVE); break;
+	case SESS_PROTOCOL: mib_set_unsigned(vb, c->tcp ? PROTO_TCP : PROTO_UDP); break;
+	case SESS_SRC_ADDR_TYPE: set_inet(vb, in.family, in.local, 1); break;
+	case SESS_SRC_ADDR: set_inet(vb, in.family, in.local, 0); break;
+	case SESS_DST_ADDR_TYPE: set_inet(vb, in.family, in.remote, 1); break;
+	case SESS_DST_ADDR: set_inet(vb, in.family, in.remote, 0); break;
+	case SESS_SRC_PORT: mib_set_unsigned(vb, in.local_port); break;
+	case SESS_DST_PORT: mib_set_unsigned(vb, in.remote_port); break;
+	case SESS_SCTP_ASSOC: mib_set_unsigned(vb, 0); break; /* no SCTP */
+	case SESS_DEVICE_MODE: mib_set_integer(vb, MODE_EXPORTING); break;
+	case SESS_TEMPLATE_REFRESH: /* options templates are refreshed with the others */
+	case SESS_OPTIONS_REFRESH: mib_set_unsigned(vb, refresh_s); break;
+	case SESS_TEMPLATE_REFRESH_PKT: /* never by message count */
+	case SESS_OPTIONS_REFRESH_PKT: mib_set_unsigned(vb, 0); break;
+	case SESS_VERSION: mib_set_unsigned(vb, IPFIX_VERSION); break;
+	case SESS_STATUS: mib_set_integer(vb, st.state == IPFIX_UP ? STATUS_ACTIVE : STATUS_INACTIVE); break;
 	default: return -1;
 	}
 	return 0;
@@ -239,18 +272,18 @@ static int session_stats_value(const struct mib_table *t, const struct mib_row *
 	struct ipfix_session_stats st;
 	struct ipfix_metering m;
 
-	ipfix_exporter_stats(ctx(t)->ipfix, row->idx[0] - 1, &st);
+	ipfix_exporter_stats(exporter(t), row->idx[0] - 1, &st);
 	switch (col) {
-	case 1: mib_set_gauge(vb, st.rate); break;
-	case 2: mib_set_counter64(vb, st.packets); break;
-	case 3: mib_set_counter64(vb, st.octets); break;
-	case 4: mib_set_counter64(vb, st.messages); break;
-	case 5: mib_set_counter64(vb, st.discarded_messages); break;
-	case 6: mib_set_counter64(vb, st.data_records); break;
-	case 7: mib_set_counter64(vb, st.templates); break;
-	case 8: mib_set_counter64(vb, st.opt_templates); break;
-	case 9: /* the counters run from the exporter's start, across reconnections */
-		ipfix_exporter_metering(ctx(t)->ipfix, &m);
+	case SSTAT_RATE: mib_set_gauge(vb, st.rate); break;
+	case SSTAT_PACKETS: mib_set_counter64(vb, st.packets); break;
+	case SSTAT_BYTES: mib_set_counter64(vb, st.octets); break;
+	case SSTAT_MESSAGES: mib_set_counter64(vb, st.messages); break;
+	case SSTAT_DISCARDED: mib_set_counter64(vb, st.discarded_messages); break;
+	case SSTAT_RECORDS: mib_set_counter64(vb, st.data_records); break;
+	case SSTAT_TEMPLATES: mib_set_counter64(vb, st.templates); break;
+	case SSTAT_OPTIONS_TEMPLATES: mib_set_counter64(vb, st.opt_templates); break;
+	case SSTAT_DISCONTINUITY: /* the counters run from the exporter's start, across reconnections */
+		ipfix_exporter_metering(exporter(t), &m);
 		set_timeticks(vb, timestamp(t, m.start_ms));
 		break;
 	default: return -1;
@@ -268,10 +301,10 @@ static int template_value(const struct mib_table *t, const struct mib_row *row, 
 	if (!template_exact(t, row->idx, &tr))
 		return -1;
 	switch (col) {
-	case 3:
+	case TMPL_SET_ID:
 		mib_set_unsigned(vb, tr.t->scope ? IPFIX_SET_OPTIONS_TEMPLATE : IPFIX_SET_TEMPLATE);
 		break;
-	case 4: mib_set_datetime(vb, (time_t)(tr.sent_ms / 1000)); break;
+	case TMPL_ACCESS_TIME: mib_set_datetime(vb, (time_t)(tr.sent_ms / 1000)); break;
 	default: return -1;
 	}
 	return 0;
@@ -285,8 +318,8 @@ static int template_stats_value(const struct mib_table *t, const struct mib_row 
 	if (!template_exact(t, row->idx, &tr))
 		return -1;
 	switch (col) {
-	case 1: mib_set_counter64(vb, tr.records); break;
-	case 2: set_timeticks(vb, timestamp(t, tr.since_ms)); break; /* the row began at 0 */
+	case TSTAT_DATA_RECORDS: mib_set_counter64(vb, tr.records); break;
+	case TSTAT_DISCONTINUITY: set_timeticks(vb, timestamp(t, tr.since_ms)); break; /* the row began at 0 */
 	default: return -1;
 	}
 	return 0;
@@ -304,10 +337,10 @@ static int template_def_value(const struct mib_table *t, const struct mib_row *r
 	const struct ipfix_field *f = &tr.t->f[k];
 
 	switch (col) {
-	case 2: mib_set_unsigned(vb, f->ie); break;
-	case 3: mib_set_unsigned(vb, f->len); break;
-	case 4: mib_set_unsigned(vb, f->pen); break;
-	case 5:
+	case TDEF_IE_ID: mib_set_unsigned(vb, f->ie); break;
+	case TDEF_IE_LENGTH: mib_set_unsigned(vb, f->len); break;
+	case TDEF_ENTERPRISE: mib_set_unsigned(vb, f->pen); break;
+	case TDEF_FLAGS:
 		flags = k < tr.t->scope ? BIT_SCOPE : f->key ? BIT_FLOW_KEY : 0;
 		mib_set_octets(vb, &flags, 1);
 		break;
@@ -322,7 +355,7 @@ static int export_value(const struct mib_table *t, const struct mib_row *row, un
 			netsnmp_variable_list *vb)
 {
 	(void)row;
-	if (col != 2)
+	if (col != EXP_MEMBER_TYPE)
 		return -1;
 	/* one collector: primary; several: each gets every record, in parallel */
 	mib_set_integer(vb, sessions(t) > 1 ? MEMBER_PARALLEL : MEMBER_PRIMARY);
@@ -332,15 +365,16 @@ static int export_value(const struct mib_table *t, const struct mib_row *row, un
 static int metering_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
 			  netsnmp_variable_list *vb)
 {
-	const struct ctflowd *d = ctx(t);
+	struct collector_view c;
 
 	(void)row;
+	view(t)->collector(view(t)->arg, &c);
 	switch (col) {
-	case 2: mib_set_unsigned(vb, OBS_GROUP); break;
+	case METER_OBS_GROUP: mib_set_unsigned(vb, OBS_GROUP); break;
 	/* a long-lived flow is reported at every dump: the active timeout */
-	case 3: mib_set_unsigned(vb, d->conf.dump_interval_ms / 1000); break;
+	case METER_ACTIVE_TIMEOUT: mib_set_unsigned(vb, c.dump_interval_ms / 1000); break;
 	/* the kernel expires entries; its timeout for protocols without their own */
-	case 4: mib_set_unsigned(vb, d->health.idle_timeout > 0 ? d->health.idle_timeout : 0); break;
+	case METER_IDLE_TIMEOUT: mib_set_unsigned(vb, c.idle_timeout > 0 ? c.idle_timeout : 0); break;
 	default: return -1;
 	}
 	return 0;
@@ -349,17 +383,20 @@ static int metering_value(const struct mib_table *t, const struct mib_row *row, 
 static int metering_stats_value(const struct mib_table *t, const struct mib_row *row,
 				unsigned col, netsnmp_variable_list *vb)
 {
-	struct track_stats ts;
+	struct collector_view c;
+	const struct track_stats *ts = &c.track;
 	struct ipfix_metering m;
 
 	(void)row;
-	track_get_stats(ctx(t)->track, &ts);
-	ipfix_exporter_metering(ctx(t)->ipfix, &m);
+	view(t)->collector(view(t)->arg, &c);
+	ipfix_exporter_metering(exporter(t), &m);
 	switch (col) {
-	case 1: mib_set_gauge(vb, ts.tracked); break;
-	case 2: mib_set_gauge(vb, ts.limit > ts.tracked ? ts.limit - ts.tracked : 0); break;
-	case 3: mib_set_counter64(vb, m.records); break;
-	case 4: set_timeticks(vb, timestamp(t, m.start_ms)); break;
+	case MSTAT_ACTIVE_FLOWS: mib_set_gauge(vb, ts->tracked); break;
+	case MSTAT_UNUSED_ENTRIES:
+		mib_set_gauge(vb, ts->limit > ts->tracked ? ts->limit - ts->tracked : 0);
+		break;
+	case MSTAT_DATA_RECORDS: mib_set_counter64(vb, m.records); break;
+	case MSTAT_DISCONTINUITY: set_timeticks(vb, timestamp(t, m.start_ms)); break;
 	default: return -1;
 	}
 	return 0;
@@ -370,10 +407,10 @@ static int obs_point_value(const struct mib_table *t, const struct mib_row *row,
 {
 	(void)row;
 	switch (col) {
-	case 3: mib_set_unsigned(vb, ctx(t)->conf.ipfix_domain); break;
-	case 4: /* conntrack knows no interface or physical entity */
-	case 5: mib_set_integer(vb, 0); break;
-	case 6: mib_set_integer(vb, DIRECTION_BOTH); break;
+	case OBS_DOMAIN: mib_set_unsigned(vb, domain(t)); break;
+	case OBS_PHYS_ENTITY: /* conntrack knows no interface or physical entity */
+	case OBS_PHYS_INTERFACE: mib_set_integer(vb, 0); break;
+	case OBS_DIRECTION: mib_set_integer(vb, DIRECTION_BOTH); break;
 	default: return -1;
 	}
 	return 0;
@@ -384,7 +421,7 @@ static int selection_value(const struct mib_table *t, const struct mib_row *row,
 {
 	(void)t;
 	(void)row;
-	if (col != 3)
+	if (col != SEL_FUNCTION)
 		return -1;
 	mib_set_oid(vb, select_all, sizeof(select_all) / sizeof(select_all[0]));
 	return 0;
@@ -396,17 +433,17 @@ static int selection_stats_value(const struct mib_table *t, const struct mib_row
 	struct ipfix_metering m;
 
 	(void)row;
-	ipfix_exporter_metering(ctx(t)->ipfix, &m);
+	ipfix_exporter_metering(exporter(t), &m);
 	switch (col) {
-	case 1: mib_set_counter64(vb, m.packets); break;
-	case 2: mib_set_counter64(vb, 0); break; /* select-all drops nothing */
-	case 3: set_timeticks(vb, timestamp(t, m.start_ms)); break;
+	case SELSTAT_OBSERVED: mib_set_counter64(vb, m.packets); break;
+	case SELSTAT_NOT_SELECTED: mib_set_counter64(vb, 0); break; /* select-all drops nothing */
+	case SELSTAT_DISCONTINUITY: set_timeticks(vb, timestamp(t, m.start_ms)); break;
 	default: return -1;
 	}
 	return 0;
 }
 
-static int select_all_value(void *arg, unsigned n, netsnmp_variable_list *vb)
+static int select_all_value(const void *arg, unsigned n, netsnmp_variable_list *vb)
 {
 	(void)arg;
 	if (n != 1)
@@ -452,11 +489,11 @@ static const struct table_def tables[IPFIX_T_COUNT] = {
 				      &tree_selection, selection_stats_value },
 };
 
-void mib_ipfix_init(struct mib_ipfix *m, struct ctflowd *d)
+void mib_ipfix_init(struct mib_ipfix *m, const struct out_view *v)
 {
 	const size_t base_len = sizeof(ipfix_main) / sizeof(ipfix_main[0]);
 
-	m->d = d;
+	m->v = v;
 	m->have_uptime_zero = 0;
 
 	for (size_t i = 0; i < IPFIX_T_COUNT; i++) {
@@ -469,6 +506,7 @@ void mib_ipfix_init(struct mib_ipfix *m, struct ctflowd *d)
 		t->min_col = def->min_col;
 		t->max_col = def->max_col;
 		t->ctx = m;
+		t->aux = m;
 		t->tree = def->tree;
 		t->value = def->value;
 	}

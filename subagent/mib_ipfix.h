@@ -14,8 +14,8 @@
 #ifndef CTFLOWD_MIB_IPFIX_H
 #define CTFLOWD_MIB_IPFIX_H
 
-#include "ctflowd.h"
 #include "mib_table.h"
+#include "out_view.h"
 
 enum {
 	IPFIX_T_SESSION, IPFIX_T_TEMPLATE, IPFIX_T_TEMPLATE_DEF, IPFIX_T_EXPORT, IPFIX_T_METERING,
@@ -26,13 +26,13 @@ enum {
 struct mib_ipfix {
 	struct mib_table t[IPFIX_T_COUNT];
 	struct mib_scalars select_all;
-	struct ctflowd *d;
-	/* loop time (ms) at which the master agent's sysUpTime was 0 */
+	const struct out_view *v;
+	/* monotonic time (ms) at which the master agent's sysUpTime was 0 */
 	int64_t uptime_zero_ms;
 	int have_uptime_zero;
 };
 
-void mib_ipfix_init(struct mib_ipfix *m, struct ctflowd *d);
+void mib_ipfix_init(struct mib_ipfix *m, const struct out_view *v);
 int mib_ipfix_register(struct mib_ipfix *m);
 
 #endif

@@ -4,16 +4,17 @@
  */
 #include "mib_ctflow.h"
 
-enum {
-	P_NAME = 2, P_KEY, P_ADDRESSES, P_ROWS, P_ROW_LIMIT, P_INSERTS, P_EVICTIONS, P_MEMORY,
-	P_TOP_SIZE,
-};
+static struct agg_set *profiles(const struct mib_table *t)
+{
+	const struct out_view *v = t->ctx;
+
+	return v->profiles(v->arg);
+}
 
 static int profile_find(const struct mib_table *t, const oid *idx, size_t len, int next,
 			struct mib_row *row)
 {
-	struct ctflowd *d = t->ctx;
-	size_t n = agg_set_count(d->agg);
+	size_t n = agg_set_count(profiles(t));
 	oid p;
 
 	if (!next) {
@@ -33,42 +34,51 @@ static int profile_find(const struct mib_table *t, const oid *idx, size_t len, i
 	return 1;
 }
 
-static int profile_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
-			 netsnmp_variable_list *vb)
+int mib_profile_value(const struct out_view *v, size_t profile, unsigned col,
+		      netsnmp_variable_list *vb)
 {
-	struct ctflowd *d = t->ctx;
-	const struct agg_profile *p = agg_set_profile(d->agg, row->a - 1);
+	struct agg_set *set = v->profiles(v->arg);
+	const struct agg_profile *p;
 	struct agg_table_stats st;
 	char key[128];
 
+	if (profile >= agg_set_count(set))
+		return -1;
+	p = agg_set_profile(set, profile);
 	agg_table_get_stats(p->tab, &st);
 	switch (col) {
-	case P_NAME: mib_set_string(vb, p->name); break;
-	case P_KEY:
+	case PROF_NAME: mib_set_string(vb, p->name); break;
+	case PROF_KEY:
 		agg_keyspec_format(&p->spec, key, sizeof(key));
 		mib_set_string(vb, key);
 		break;
-	case P_ADDRESSES: mib_set_integer(vb, p->spec.view == AGG_VIEW_TRANSLATED ? 2 : 1); break;
-	case P_ROWS: mib_set_gauge(vb, st.rows); break;
-	case P_ROW_LIMIT: mib_set_unsigned(vb, st.limit); break;
-	case P_INSERTS: mib_set_counter64(vb, st.inserts); break;
-	case P_EVICTIONS: mib_set_counter64(vb, st.evictions); break;
-	case P_MEMORY: mib_set_gauge(vb, st.bytes_used / 1024); break;
-	case P_TOP_SIZE: mib_set_unsigned(vb, p->top_size); break;
+	case PROF_ADDRESSES: mib_set_integer(vb, p->spec.view == AGG_VIEW_TRANSLATED ? 2 : 1); break;
+	case PROF_ROWS: mib_set_gauge(vb, st.rows); break;
+	case PROF_ROW_LIMIT: mib_set_unsigned(vb, st.limit); break;
+	case PROF_INSERTS: mib_set_counter64(vb, st.inserts); break;
+	case PROF_EVICTIONS: mib_set_counter64(vb, st.evictions); break;
+	case PROF_MEMORY: mib_set_gauge(vb, st.bytes_used / 1024); break;
+	case PROF_TOP_SIZE: mib_set_unsigned(vb, p->top_size); break;
 	default: return -1;
 	}
 	return 0;
 }
 
-void mib_profile_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len)
+static int profile_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
+			 netsnmp_variable_list *vb)
 {
-	static const oid sub[] = { 1, 2 };
+	return mib_profile_value(t->ctx, row->a - 1, col, vb);
+}
+
+void mib_profile_init(struct mib_table *t, const struct out_view *v, const oid *root, size_t len)
+{
+	static const oid sub[] = { 1, CTFLOW_PROFILE_TABLE };
 
 	t->name = "ctflowProfileTable";
 	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
-	t->min_col = P_NAME;
-	t->max_col = P_TOP_SIZE;
-	t->ctx = d;
+	t->min_col = PROF_NAME;
+	t->max_col = PROF_TOP_SIZE;
+	t->ctx = v;
 	t->find = profile_find;
 	t->value = profile_value;
 }

@@ -156,19 +156,36 @@ int mib_tree_find(const struct mib_table *t, const struct mib_tree *tr, const oi
 	return 1;
 }
 
-static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
-			 netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
-{
-	const struct mib_table *t = handler->myvoid;
+/* The lock every request is served under (NULL: none, as in unit tests). */
+static struct state_lock *served_lock;
 
-	(void)reg;
+void mib_serve_under(struct state_lock *l)
+{
+	served_lock = l;
+}
+
+static void serve_begin(void)
+{
+	if (served_lock)
+		lock_enter(served_lock);
+}
+
+static void serve_end(void)
+{
+	if (served_lock)
+		lock_leave(served_lock);
+}
+
+static void table_requests(const struct mib_table *t, netsnmp_agent_request_info *reqinfo,
+			   netsnmp_request_info *requests)
+{
 	if (reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT) {
 		if (t->set)
 			t->set(t, reqinfo->mode, reqinfo, requests);
 		else if (reqinfo->mode == MODE_SET_RESERVE1)
 			for (netsnmp_request_info *r = requests; r; r = r->next)
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
-		return SNMP_ERR_NOERROR;
+		return;
 	}
 	for (netsnmp_request_info *r = requests; r; r = r->next) {
 		if (r->processed)
@@ -183,6 +200,15 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 				netsnmp_set_request_error(reqinfo, r, SNMP_ENDOFMIBVIEW);
 		}
 	}
+}
+
+static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
+			 netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	(void)reg;
+	serve_begin();
+	table_requests(handler->myvoid, reqinfo, requests);
+	serve_end();
 	return SNMP_ERR_NOERROR;
 }
 
@@ -261,6 +287,7 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 	const struct mib_scalars *s = handler->myvoid;
 
 	(void)reg;
+	serve_begin();
 	for (netsnmp_request_info *r = requests; r; r = r->next) {
 		if (r->processed)
 			continue;
@@ -274,6 +301,7 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 				netsnmp_set_request_error(reqinfo, r, SNMP_ENDOFMIBVIEW);
 		}
 	}
+	serve_end();
 	return SNMP_ERR_NOERROR;
 }
 

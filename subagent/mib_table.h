@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base_lock.h"
+
 #define MIB_IDX_MAX 48
 
 struct mib_row {
@@ -33,7 +35,7 @@ struct mib_table {
 	oid oid[MAX_OID_LEN];  /* the table: rows are at oid.1.column.index */
 	size_t oidlen;
 	unsigned min_col, max_col;
-	void *ctx;
+	const void *ctx;
 	/* next = 0: the row whose index is exactly idx; next = 1: the first row
 	 * whose index is strictly greater.  Returns 1 and fills row, or 0. */
 	int (*find)(const struct mib_table *t, const oid *idx, size_t len, int next,
@@ -56,8 +58,8 @@ struct mib_scalars {
 	oid oid[MAX_OID_LEN];  /* the group: scalars are at oid.N.0 */
 	size_t oidlen;
 	unsigned max;
-	void *ctx;
-	int (*value)(void *ctx, unsigned n, netsnmp_variable_list *vb);
+	const void *ctx;
+	int (*value)(const void *ctx, unsigned n, netsnmp_variable_list *vb);
 };
 
 /*
@@ -75,6 +77,10 @@ struct mib_tree {
 
 int mib_tree_find(const struct mib_table *t, const struct mib_tree *tr, const oid *idx,
 		  size_t len, int next, struct mib_row *row);
+
+/* Every request is served holding l (lock_enter), and only while it is
+ * served: answers go to the master after it is let go. */
+void mib_serve_under(struct state_lock *l);
 
 /* The structs must outlive the registration. */
 int mib_table_register(struct mib_table *t);

@@ -8,16 +8,18 @@
 
 #include <string.h>
 
-enum {
-	T_ADDR1_TYPE = 2, T_ADDR1, T_ADDR1_PREFIX, T_ADDR2_TYPE, T_ADDR2, T_ADDR2_PREFIX, T_PROTO,
-	T_PORT, T_ZONE, T_MARK, T_OCTETS, T_WINDOW, T_ROW,
-};
+static struct agg_set *profiles(const struct mib_table *t)
+{
+	const struct out_view *v = t->ctx;
+
+	return v->profiles(v->arg);
+}
 
 static int top_find(const struct mib_table *t, const oid *idx, size_t len, int next,
 		    struct mib_row *row)
 {
-	struct ctflowd *d = t->ctx;
-	size_t nprof = agg_set_count(d->agg);
+	struct agg_set *set = profiles(t);
+	size_t nprof = agg_set_count(set);
 	oid p, r;
 
 	if (!next) {
@@ -25,7 +27,7 @@ static int top_find(const struct mib_table *t, const oid *idx, size_t len, int n
 			return 0;
 		p = idx[0];
 		r = idx[1];
-		if (r < 1 || r > agg_set_profile(d->agg, p - 1)->ntop)
+		if (r < 1 || r > agg_set_profile(set, p - 1)->ntop)
 			return 0;
 	} else {
 		/* (p) sorts before (p, 1); (p, r) and anything longer before (p, r + 1) */
@@ -33,7 +35,7 @@ static int top_find(const struct mib_table *t, const oid *idx, size_t len, int n
 		r = 1;
 		if (len >= 2 && idx[0]) /* no wrap-around: sub-ids may be any 64-bit value */
 			r = idx[1] >= AGG_TOP_MAX ? AGG_TOP_MAX + 1 : idx[1] + 1;
-		while (p <= nprof && r > agg_set_profile(d->agg, p - 1)->ntop) {
+		while (p <= nprof && r > agg_set_profile(set, p - 1)->ntop) {
 			p++;
 			r = 1;
 		}
@@ -65,41 +67,40 @@ static void set_addr(netsnmp_variable_list *vb, const struct agg_key_fields *kf,
 static int top_value(const struct mib_table *t, const struct mib_row *row, unsigned col,
 		     netsnmp_variable_list *vb)
 {
-	struct ctflowd *d = t->ctx;
-	const struct agg_profile *p = agg_set_profile(d->agg, row->a - 1);
+	const struct agg_profile *p = agg_set_profile(profiles(t), row->a - 1);
 	const struct agg_rank *e = &p->top[row->b - 1];
 	struct agg_key_fields kf;
 
 	if (agg_key_decode(&p->spec, &e->key, &kf) < 0)
 		return -1;
 	switch (col) {
-	case T_ADDR1_TYPE: case T_ADDR1: case T_ADDR1_PREFIX:
-		set_addr(vb, &kf, 0, (int)(col - T_ADDR1_TYPE));
+	case TOP_ADDR1_TYPE: case TOP_ADDR1: case TOP_ADDR1_PREFIX:
+		set_addr(vb, &kf, 0, (int)(col - TOP_ADDR1_TYPE));
 		break;
-	case T_ADDR2_TYPE: case T_ADDR2: case T_ADDR2_PREFIX:
-		set_addr(vb, &kf, 1, (int)(col - T_ADDR2_TYPE));
+	case TOP_ADDR2_TYPE: case TOP_ADDR2: case TOP_ADDR2_PREFIX:
+		set_addr(vb, &kf, 1, (int)(col - TOP_ADDR2_TYPE));
 		break;
-	case T_PROTO: mib_set_unsigned(vb, kf.proto); break;
-	case T_PORT: mib_set_unsigned(vb, kf.port); break;
-	case T_ZONE: mib_set_unsigned(vb, kf.zone); break;
-	case T_MARK: mib_set_unsigned(vb, kf.mark); break;
-	case T_OCTETS: mib_set_counter64(vb, e->octets); break;
-	case T_WINDOW: mib_set_unsigned(vb, p->top_window); break;
-	case T_ROW: mib_agg_set_pointer(vb, t->oid, t->oidlen, p, row->a, &e->key); break;
+	case TOP_PROTO: mib_set_unsigned(vb, kf.proto); break;
+	case TOP_PORT: mib_set_unsigned(vb, kf.port); break;
+	case TOP_ZONE: mib_set_unsigned(vb, kf.zone); break;
+	case TOP_MARK: mib_set_unsigned(vb, kf.mark); break;
+	case TOP_OCTETS: mib_set_counter64(vb, e->octets); break;
+	case TOP_WINDOW: mib_set_unsigned(vb, p->top_window); break;
+	case TOP_ROW: mib_agg_set_pointer(vb, t->oid, t->oidlen, p, row->a, &e->key); break;
 	default: return -1;
 	}
 	return 0;
 }
 
-void mib_top_init(struct mib_table *t, struct ctflowd *d, const oid *root, size_t len)
+void mib_top_init(struct mib_table *t, const struct out_view *v, const oid *root, size_t len)
 {
-	static const oid sub[] = { 1, 4 };
+	static const oid sub[] = { 1, CTFLOW_TOP_TABLE };
 
 	t->name = "ctflowTopTable";
 	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
-	t->min_col = T_ADDR1_TYPE;
-	t->max_col = T_ROW;
+	t->min_col = TOP_ADDR1_TYPE;
+	t->max_col = TOP_ROW;
 	t->find = top_find;
 	t->value = top_value;
-	t->ctx = d;
+	t->ctx = v;
 }

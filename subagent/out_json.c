@@ -5,6 +5,7 @@
  */
 #include "out_json.h"
 
+#include "base_version.h"
 #include "ipfix_export.h"
 
 #include <arpa/inet.h>
@@ -46,12 +47,13 @@ static void put_key(FILE *f, const struct agg_keyspec *ks, const struct agg_key_
 	}
 }
 
-static void put_row(FILE *f, const struct agg_profile *p, const struct agg_row *r)
+static void put_row(FILE *f, const struct agg_profile *p, uint32_t idx)
 {
+	const struct agg_counters *r = agg_table_counters(p->tab, idx);
 	struct agg_key key;
 	struct agg_key_fields k;
 
-	agg_row_key(r, &key);
+	agg_table_key(p->tab, idx, &key);
 	if (agg_key_decode(&p->spec, &key, &k) < 0)
 		return;
 	fputc('{', f);
@@ -79,96 +81,99 @@ static void put_profile(FILE *f, const struct agg_profile *p)
 		U64(st.bytes_used), U64(st.index_bytes));
 	for (uint32_t i = agg_table_next(p->tab, 0); i; i = agg_table_next(p->tab, i)) {
 		fputs(sep, f);
-		put_row(f, p, agg_table_row(p->tab, i));
+		put_row(f, p, i);
 		sep = ",\n";
 	}
 	fputs("]}", f);
 }
 
-static void put_collector(FILE *f, struct ctflowd *d)
+static void put_collector(FILE *f, const struct collector_view *c)
 {
-	struct ctsock_stats cs;
-	struct track_stats ts;
-
-	ctsock_get_stats(d->cs, &cs);
-	track_get_stats(d->track, &ts);
+	const struct ctsock_stats *cs = &c->events;
+	const struct track_stats *ts = &c->track;
+	const struct loop_stats *ls = &c->loop;
 	fprintf(f, "\"collector\":{\"events\":%llu,\"datagrams\":%llu,\"rejected\":%llu,"
 		   "\"truncated\":%llu,\"overruns\":%llu,\"kernel_drops\":%llu,\"rcvbuf\":%llu,"
 		   "\"rcvbuf_grows\":%llu,\"resyncs\":%llu,\"dump_runs\":%llu,\"dump_rows\":%llu,"
 		   "\"dump_failures\":%llu,\"dumping\":%d,",
-		U64(cs.events), U64(cs.datagrams), U64(cs.rejected), U64(cs.truncated),
-		U64(cs.overruns), U64(cs.kernel_drops), U64(cs.rcvbuf), U64(cs.rcvbuf_grows),
-		U64(d->counters->resyncs), U64(cs.dump_runs), U64(cs.dump_rows), U64(cs.dump_failures),
-		cs.dumping);
+		U64(cs->events), U64(cs->datagrams), U64(cs->rejected), U64(cs->truncated),
+		U64(cs->overruns), U64(cs->kernel_drops), U64(cs->rcvbuf), U64(cs->rcvbuf_grows),
+		U64(c->resyncs), U64(cs->dump_runs), U64(cs->dump_rows), U64(cs->dump_failures),
+		cs->dumping);
 	fprintf(f, "\"tracked\":%llu,\"tracked_limit\":%llu,\"tracked_bytes\":%llu,"
 		   "\"track_full\":%llu,\"counter_resets\":%llu,\"ended_unobserved\":%llu,"
 		   "\"late_destroys\":%llu,\"incarnations\":%llu,\"duplicate_destroys\":%llu,"
 		   "\"slices\":%llu,\"sweeps\":%llu,\"no_counters\":%llu,\"stale_rows\":%llu,"
 		   "\"dying_rows\":%llu,\"ended_while_down\":%llu,\"recovered\":%llu,",
-		U64(ts.tracked), U64(ts.limit), U64(ts.bytes_used), U64(ts.full_refusals),
-		U64(ts.counter_resets), U64(ts.ended_unobserved), U64(ts.late_destroys),
-		U64(ts.incarnations), U64(ts.duplicate_destroys), U64(ts.slices), U64(ts.sweeps),
-		U64(ts.no_counters), U64(ts.stale_rows), U64(ts.dying_rows), U64(ts.ended_while_down),
-		U64(ts.recovered));
-	struct loop_stats ls;
-
-	loop_get_stats(d->loop, &ls);
+		U64(ts->tracked), U64(ts->limit), U64(ts->bytes_used), U64(ts->full_refusals),
+		U64(ts->counter_resets), U64(ts->ended_unobserved), U64(ts->late_destroys),
+		U64(ts->incarnations), U64(ts->duplicate_destroys), U64(ts->slices), U64(ts->sweeps),
+		U64(ts->no_counters), U64(ts->stale_rows), U64(ts->dying_rows),
+		U64(ts->ended_while_down), U64(ts->recovered));
 	fprintf(f, "\"loop_iterations\":%llu,\"loop_slowest_us\":%u,\"loop_slowest_io\":%d,"
 		   "\"loop_slowest_timer\":%d,",
-		U64(ls.iterations), ls.slowest_us, ls.slowest_io, ls.slowest_timer);
+		U64(ls->iterations), ls->slowest_us, ls->slowest_io, ls->slowest_timer);
+	fprintf(f, "\"notify_sent\":%llu,\"notify_held\":%llu,\"notify_dropped\":%llu,"
+		   "\"threshold_rows\":%u,\"threshold_rows_used\":%llu,",
+		U64(c->notify.sent), U64(c->notify.held), U64(c->notify.dropped), c->threshold_rows,
+		U64(c->threshold_rows_used));
 	fprintf(f, "\"acct\":%d,\"timestamp\":%d,\"events_mode\":%d,\"last_event\":%llu,"
 		   "\"started\":%llu,\"state_created\":%llu,\"starts\":%llu,\"state_kept\":%d},\n",
-		d->health.acct_on, d->health.tstamp_on, d->health.events_mode,
-		U64(d->health.last_event), U64(d->health.started), U64(d->counters->created),
-		U64(d->counters->starts), d->health.state_kept);
+		c->acct_on, c->tstamp_on, c->events_mode, U64(c->last_event), U64(c->started),
+		U64(c->state_created), U64(c->starts), c->state_kept);
 }
 
-static void put_ipfix(FILE *f, struct ctflowd *d)
+static void put_ipfix(FILE *f, const struct ipfix_exporter *x)
 {
-	size_t n = d->ipfix ? ipfix_exporter_sessions(d->ipfix) : 0;
+	size_t n = ipfix_exporter_sessions(x);
 
 	fputs("\"ipfix\":[", f);
 	for (size_t i = 0; i < n; i++) {
-		const struct ipfix_collector_cfg *c = ipfix_exporter_collector(d->ipfix, i);
+		const struct ipfix_collector_cfg *c = ipfix_exporter_collector(x, i);
 		struct ipfix_session_stats st;
 
-		ipfix_exporter_stats(d->ipfix, i, &st);
+		ipfix_exporter_stats(x, i, &st);
 		fprintf(f, "%s{\"name\":\"%s\",\"address\":\"%s\",\"port\":%u,\"transport\":\"%s\","
 			   "\"state\":\"%s\",\"messages\":%llu,\"octets\":%llu,\"records\":%llu,"
 			   "\"data_records\":%llu,\"packets\":%llu,\"rate\":%llu,"
 			   "\"templates\":%llu,\"options_templates\":%llu,\"discarded_messages\":%llu,"
 			   "\"notsent_flows\":%llu,\"notsent_packets\":%llu,\"notsent_octets\":%llu,"
-			   "\"buffered\":%llu,\"buffered_max\":%llu,\"connects\":%llu,\"sequence\":%u,"
+			   "\"buffered\":%llu,\"held\":%llu,\"buffered_max\":%llu,\"connects\":%llu,"
+			   "\"sequence\":%u,"
 			   "\"statistics\":%s}",
 			i ? ",\n" : "\n", c->name, c->address, c->port, c->tcp ? "tcp" : "udp",
 			st.state == IPFIX_UP ? "up" : st.state == IPFIX_CONNECTING ? "connecting" : "down",
 			U64(st.messages), U64(st.octets), U64(st.records), U64(st.data_records),
 			U64(st.packets), U64(st.rate), U64(st.templates), U64(st.opt_templates),
 			U64(st.discarded_messages), U64(st.notsent_flows), U64(st.notsent_packets),
-			U64(st.notsent_octets), U64(st.buffered), U64(st.buffered_max), U64(st.connects),
+			U64(st.notsent_octets), U64(st.buffered), U64(st.held), U64(st.buffered_max),
+			U64(st.connects),
 			st.seq, c->statistics ? "true" : "false");
 	}
 	fputs("],\n", f);
 }
 
-int json_write(FILE *f, struct ctflowd *d)
+int json_write(FILE *f, const struct out_view *v, uint64_t generation)
 {
-	size_t n = agg_set_count(d->agg);
+	struct agg_set *set = v->profiles(v->arg);
+	size_t n = agg_set_count(set);
+	struct collector_view c;
 
+	v->collector(v->arg, &c);
 	fprintf(f, "{\"version\":\"%s\",\"generation\":%llu,\"time\":%llu,\n", CTFLOWD_VERSION,
-		U64(++d->json_generation), U64(time(NULL)));
-	put_collector(f, d);
-	put_ipfix(f, d);
+		U64(generation), U64(time(NULL)));
+	put_collector(f, &c);
+	put_ipfix(f, v->exporter(v->arg));
 	fputs("\"profiles\":[", f);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", f);
-		put_profile(f, agg_set_profile(d->agg, i));
+		put_profile(f, agg_set_profile(set, i));
 	}
 	fputs("]}\n", f);
 	return ferror(f) ? -1 : 0;
 }
 
-int json_write_file(const char *path, struct ctflowd *d)
+int json_write_file(const char *path, const struct out_view *v, uint64_t generation)
 {
 	char tmp[4096 + 16];
 	FILE *f;
@@ -181,7 +186,7 @@ int json_write_file(const char *path, struct ctflowd *d)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -1;
-	rc = json_write(f, d);
+	rc = json_write(f, v, generation);
 	e = errno;
 	if (fclose(f) != 0 && rc == 0) {
 		rc = -1;

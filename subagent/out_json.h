@@ -6,12 +6,14 @@
 #ifndef CTFLOWD_OUT_JSON_H
 #define CTFLOWD_OUT_JSON_H
 
+#include <stdint.h>
 #include <stdio.h>
 
-#include "ctflowd.h"
+#include "out_view.h"
 
-int json_write(FILE *f, struct ctflowd *d);
+/* generation: counts the writes, so a reader sees a new file is new. */
+int json_write(FILE *f, const struct out_view *v, uint64_t generation);
 /* -1 with errno on failure. */
-int json_write_file(const char *path, struct ctflowd *d);
+int json_write_file(const char *path, const struct out_view *v, uint64_t generation);
 
 #endif

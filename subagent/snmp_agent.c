@@ -1,10 +1,11 @@
 /*
  * snmp_agent: start-up in the order net-snmp needs (role before
  * init_agent, ping interval after it, registrations before init_snmp, which
- * connects), and the loop integration FRR and net-snmp's own
- * agent_check_and_process() use: poll net-snmp's fds and timeout with ours,
+ * connects), then the loop net-snmp's own agent_check_and_process() runs:
+ * select() on net-snmp's fds and an eventfd the event thread wakes us with,
  * then snmp_read() or snmp_timeout(), run_alarms() (pings, reconnects) and
- * netsnmp_check_outstanding_agent_requests().
+ * netsnmp_check_outstanding_agent_requests().  The request handlers
+ * (mib_table) take the state lock themselves.
  *
  * net-snmp reads no configuration files of its own here: ctflowd.conf is
  * the one place ctflowd is configured, and nothing persistent is written.
@@ -16,85 +17,47 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 #include <net-snmp/agent/agent_callbacks.h>
 
-#include <poll.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/eventfd.h>
 #include <sys/select.h>
+#include <unistd.h>
 
-#include "alarm_health.h"
 #include "base_log.h"
-#include "ctflowd.h"
-#include "kern_ctsock.h"
 #include "mib_ctflow.h"
 #include "mib_ipfix.h"
+#include "mib_notify.h"
 
-#define HELD_MAX 256
-
-/* A notification to send: a threshold alarm, or a health event. */
-struct note {
-	struct alarm_event alarm;
-	struct health_event health; /* kind 0: it is the alarm */
-};
+#define SEND_BATCH 32     /* notifications built per hold of the lock */
+#define WAIT_MAX_S 1      /* the longest select(): the stop flag is seen by then */
 
 struct snmp_agent {
-	struct ctflowd *d;
+	struct snmp_agent_cfg cfg;
+	char socket[256];
+	oid root[MAX_OID_LEN];
+	size_t root_len;
+	const struct out_view *v;
+	struct notifier *nt;
+	struct state_lock *lock;
+	pthread_t thread;
+	int wake_fd;
+	atomic_int stop;
+	/* start-up: the thread says whether the registrations worked */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started;                /* 1 ok, -1 failed, 0 not yet */
+
 	struct mib_scalars collector;
 	struct mib_table profile, agg, top, threshold, alarm;
 	struct mib_thresh_set threshold_set;
 	struct mib_ipfix ipfix;
-	int ipfix_registered;       /* IPFIX-MIB is served (once there is an exporter) */
-	int timeout_armed;
-	uint64_t timeout_due_ms;
+	int exporting_at_start;     /* (read by the starting thread, which holds the lock) */
+	int ipfix_registered;
 	int connected;              /* to the master agent, as its callbacks say */
-	struct note held[HELD_MAX]; /* raised, not yet sent */
-	size_t held_head, held_count;
 };
-
-static void ext_prepare(void *arg, struct pollfd *pfd, int *n, int max, int *timeout_ms)
-{
-	struct snmp_agent *sa = arg;
-	struct timeval tv = { 1L << 30, 0 };
-	int numfds = 0, block = 0;
-	fd_set fds;
-
-	FD_ZERO(&fds);
-	snmp_select_info(&numfds, &fds, &tv, &block);
-	for (int fd = 0; fd < numfds && *n < max; fd++)
-		if (FD_ISSET(fd, &fds))
-			pfd[(*n)++] = (struct pollfd){ fd, POLLIN, 0 };
-	sa->timeout_armed = !block;
-	if (block)
-		return;
-	long ms = tv.tv_sec * 1000L + (tv.tv_usec + 999) / 1000;
-
-	if (ms > 3600000)
-		ms = 3600000;
-	sa->timeout_due_ms = loop_now(sa->d->loop) + (uint64_t)ms;
-	if (*timeout_ms < 0 || ms < *timeout_ms)
-		*timeout_ms = (int)ms;
-}
-
-static void ext_dispatch(void *arg, const struct pollfd *pfd, int n)
-{
-	struct snmp_agent *sa = arg;
-	fd_set fds;
-	int any = 0;
-
-	FD_ZERO(&fds);
-	for (int i = 0; i < n; i++) {
-		if (pfd[i].revents) {
-			FD_SET(pfd[i].fd, &fds);
-			any = 1;
-		}
-	}
-	if (any)
-		snmp_read(&fds);
-	else if (sa->timeout_armed && loop_now(sa->d->loop) >= sa->timeout_due_ms)
-		snmp_timeout();
-	run_alarms();
-	netsnmp_check_outstanding_agent_requests();
-}
 
 /*
  * net-snmp's messages go through ctflowd's log, so that they reach the same
@@ -107,6 +70,7 @@ static void ext_dispatch(void *arg, const struct pollfd *pfd, int n)
 static int on_netsnmp_log(int major, int minor, void *server, void *client)
 {
 	const struct snmp_log_message *m = server;
+	enum log_level lvl;
 	size_t len;
 
 	(void)major, (void)minor, (void)client;
@@ -116,26 +80,21 @@ static int on_netsnmp_log(int major, int minor, void *server, void *client)
 	len = strlen(m->msg);
 	while (len && m->msg[len - 1] == '\n')
 		len--;
-	if (m->priority <= LOG_ERR)
-		log_msg(LOG_LVL_ERR, "snmp: %.*s", (int)len, m->msg);
-	else if (m->priority <= LOG_WARNING)
-		log_msg(LOG_LVL_WARN, "snmp: %.*s", (int)len, m->msg);
-	else if (m->priority <= LOG_INFO)
-		log_msg(LOG_LVL_INFO, "snmp: %.*s", (int)len, m->msg);
-	else
-		log_msg(LOG_LVL_DEBUG, "snmp: %.*s", (int)len, m->msg);
+	lvl = m->priority <= LOG_ERR ? LOG_LVL_ERR
+	    : m->priority <= LOG_WARNING ? LOG_LVL_WARN
+	    : m->priority <= LOG_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+	log_msg(lvl, "snmp: %.*s", (int)len, m->msg);
 	return 0;
 }
 
-static void configure(const struct conf *c)
+static void configure(const struct snmp_agent *sa)
 {
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-	netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
-			      c->agentx_socket);
+	netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, sa->socket);
 	/*
 	 * A subagent resolves no names: it needs no MIB module loaded.  Without
 	 * this, init_snmp() loads net-snmp's default list (it reads no snmp.conf
@@ -151,47 +110,37 @@ static void configure(const struct conf *c)
 
 /* IPFIX-MIB, once ctflowd exports (at start, or after a reload added
  * collectors); it stays, with no sessions, if a reload removes them all. */
-static int register_ipfix(struct snmp_agent *sa)
+static void register_ipfix(struct snmp_agent *sa, int exporting)
 {
-	if (!sa->d->ipfix || sa->ipfix_registered)
-		return 0;
-	mib_ipfix_init(&sa->ipfix, sa->d);
+	if (sa->ipfix_registered || !exporting)
+		return;
+	mib_ipfix_init(&sa->ipfix, sa->v);
 	if (mib_ipfix_register(&sa->ipfix) < 0)
-		return -1;
-	sa->ipfix_registered = 1;
-	return 0;
-}
-
-static int register_all(struct snmp_agent *sa)
-{
-	oid root[MAX_OID_LEN];
-	size_t len = sa->d->conf.snmp_root_len;
-
-	for (size_t i = 0; i < len; i++)
-		root[i] = sa->d->conf.snmp_root[i];
-	mib_collector_init(&sa->collector, sa->d, root, len);
-	mib_profile_init(&sa->profile, sa->d, root, len);
-	mib_agg_init(&sa->agg, sa->d, root, len);
-	mib_top_init(&sa->top, sa->d, root, len);
-	mib_threshold_init(&sa->threshold, &sa->threshold_set, sa->d, root, len);
-	mib_alarm_init(&sa->alarm, sa->d, root, len);
-	if (mib_scalars_register(&sa->collector) < 0 || mib_table_register(&sa->profile) < 0 ||
-	    mib_table_register(&sa->agg) < 0 || mib_table_register(&sa->top) < 0 ||
-	    mib_table_register(&sa->threshold) < 0 || mib_table_register(&sa->alarm) < 0)
-		return -1;
-	return register_ipfix(sa);
-}
-
-void snmp_agent_reload(struct snmp_agent *sa)
-{
-	if (sa && register_ipfix(sa) < 0)
 		log_warnx("snmp: registering IPFIX-MIB failed");
+	sa->ipfix_registered = 1;
 }
 
-/* ---- notifications ---- */
+static int register_ctflow(struct snmp_agent *sa)
+{
+	const oid *root = sa->root;
+	size_t len = sa->root_len;
 
-/* The master agent's session came up or went away (net-snmp's subagent
- * calls these on every connection and disconnection). */
+	mib_serve_under(sa->lock);
+	mib_collector_init(&sa->collector, sa->v, root, len);
+	mib_profile_init(&sa->profile, sa->v, root, len);
+	mib_agg_init(&sa->agg, sa->v, root, len);
+	mib_top_init(&sa->top, sa->v, root, len);
+	mib_threshold_init(&sa->threshold, &sa->threshold_set, sa->v, root, len);
+	mib_alarm_init(&sa->alarm, sa->v, root, len);
+	return mib_scalars_register(&sa->collector) < 0 ||
+	       mib_table_register(&sa->profile) < 0 || mib_table_register(&sa->agg) < 0 ||
+	       mib_table_register(&sa->top) < 0 || mib_table_register(&sa->threshold) < 0 ||
+	       mib_table_register(&sa->alarm) < 0 ? -1 : 0;
+}
+
+/* ---- the master agent's session ---- */
+
+/* net-snmp's subagent calls these on every connection and disconnection. */
 static int on_connect(int major, int minor, void *server, void *client)
 {
 	struct snmp_agent *sa = client;
@@ -210,157 +159,6 @@ static int on_disconnect(int major, int minor, void *server, void *client)
 	return 0;
 }
 
-static void hold(struct snmp_agent *sa, const struct note *n)
-{
-	if (sa->held_count == HELD_MAX) { /* the oldest goes: the newest says more */
-		sa->held_head = (sa->held_head + 1) % HELD_MAX;
-		sa->held_count--;
-		counters_w(sa->d)->notify_dropped++;
-	}
-	sa->held[(sa->held_head + sa->held_count++) % HELD_MAX] = *n;
-}
-
-static void add_scalar(struct snmp_agent *sa, netsnmp_variable_list **vars, unsigned n)
-{
-	oid name[MAX_OID_LEN];
-	size_t len = sa->collector.oidlen;
-	netsnmp_variable_list *vb;
-
-	memcpy(name, sa->collector.oid, len * sizeof(oid));
-	name[len++] = n;
-	name[len++] = 0;
-	vb = snmp_varlist_add_variable(vars, name, len, ASN_NULL, NULL, 0);
-	if (vb)
-		sa->collector.value(sa->collector.ctx, n, vb);
-}
-
-static void add_profile_col(struct snmp_agent *sa, netsnmp_variable_list **vars, uint32_t p,
-			    unsigned col)
-{
-	oid name[MAX_OID_LEN];
-	size_t len = sa->profile.oidlen;
-	struct mib_row row = { p, 0, 1, { p } };
-	netsnmp_variable_list *vb;
-
-	memcpy(name, sa->profile.oid, len * sizeof(oid));
-	name[len++] = 1;
-	name[len++] = col;
-	name[len++] = p;
-	vb = snmp_varlist_add_variable(vars, name, len, ASN_NULL, NULL, 0);
-	if (vb)
-		sa->profile.value(&sa->profile, &row, col, vb);
-}
-
-/* Notification numbers under root.0 and the objects they carry (CTFLOW-MIB). */
-enum { N_RISING = 1, N_FALLING, N_LOSS, N_ACCT_OFF, N_EVICTING };
-enum { C_EVENTS_LOST = 5, C_OVERRUNS = 6, C_UNOBSERVED = 9, C_ACCOUNTING = 17 };
-enum { P_NAME = 2, P_ROW_LIMIT = 6, P_EVICTIONS = 8 };
-
-static int send_note(struct snmp_agent *sa, const struct note *n)
-{
-	static const oid trap_oid[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 };
-	const struct conf *c = &sa->d->conf;
-	oid root[MAX_OID_LEN] = { 0 }, which[MAX_OID_LEN];
-	netsnmp_variable_list *vars = NULL;
-	unsigned kind;
-
-	for (size_t i = 0; i < c->snmp_root_len; i++)
-		root[i] = c->snmp_root[i];
-	kind = n->health.kind == HEALTH_LOSS ? N_LOSS
-	     : n->health.kind == HEALTH_ACCT_OFF ? N_ACCT_OFF
-	     : n->health.kind == HEALTH_EVICTING ? N_EVICTING
-	     : n->alarm.kind == ALARM_RISING ? N_RISING : N_FALLING;
-	memcpy(which, root, c->snmp_root_len * sizeof(oid));
-	which[c->snmp_root_len] = 0;
-	which[c->snmp_root_len + 1] = kind;
-	snmp_varlist_add_variable(&vars, trap_oid, sizeof(trap_oid) / sizeof(trap_oid[0]),
-				  ASN_OBJECT_ID, which, (c->snmp_root_len + 2) * sizeof(oid));
-	switch (kind) {
-	case N_LOSS:
-		add_scalar(sa, &vars, C_EVENTS_LOST);
-		add_scalar(sa, &vars, C_OVERRUNS);
-		add_scalar(sa, &vars, C_UNOBSERVED);
-		break;
-	case N_ACCT_OFF:
-		add_scalar(sa, &vars, C_ACCOUNTING);
-		break;
-	case N_EVICTING:
-		add_profile_col(sa, &vars, n->health.profile + 1, P_NAME);
-		add_profile_col(sa, &vars, n->health.profile + 1, P_EVICTIONS);
-		add_profile_col(sa, &vars, n->health.profile + 1, P_ROW_LIMIT);
-		break;
-	default:
-		if (mib_alarm_varbinds(sa->d, &n->alarm, root, c->snmp_root_len, &vars) < 0) {
-			snmp_free_varbind(vars);
-			return -1;
-		}
-	}
-	send_v2trap(vars);
-	snmp_free_varbind(vars);
-	return 0;
-}
-
-/* What ctflowd's own health asks to notify. */
-static void health_notes(struct snmp_agent *sa)
-{
-	struct ctflowd *d = sa->d;
-	struct health_sample hs;
-	struct health_event ev[8];
-	struct ctsock_stats cs;
-	struct track_stats ts;
-	size_t n;
-
-	memset(&hs, 0, sizeof(hs));
-	ctsock_get_stats(d->cs, &cs);
-	track_get_stats(d->track, &ts);
-	hs.now = (uint32_t)time(NULL);
-	hs.lost = cs.kernel_drops;
-	hs.overruns = cs.overruns;
-	hs.unobserved = ts.ended_unobserved;
-	hs.acct = d->health.acct_on;
-	hs.nprofiles = agg_set_count(d->agg);
-	for (size_t i = 0; i < hs.nprofiles && i < HEALTH_PROFILES_MAX; i++) {
-		struct agg_table_stats st;
-
-		agg_table_get_stats(agg_set_profile(d->agg, i)->tab, &st);
-		hs.evictions[i] = st.evictions;
-	}
-	n = health_check(&d->health_notes, &hs, ev, 8);
-	for (size_t i = 0; i < n; i++) {
-		struct note note;
-
-		memset(&note, 0, sizeof(note));
-		note.health = ev[i];
-		hold(sa, &note);
-	}
-}
-
-void snmp_agent_notify(struct snmp_agent *sa)
-{
-	struct alarm_event ev[64];
-	size_t n;
-
-	while ((n = thresh_take_events(sa->d->thresh, ev, 64)) > 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct note note;
-
-			memset(&note, 0, sizeof(note));
-			note.alarm = ev[i];
-			log_alarm(sa->d, &ev[i]);
-			hold(sa, &note);
-		}
-	}
-	health_notes(sa);
-	/* while the master is away they wait (the library would drop them) */
-	while (sa->connected && sa->held_count) {
-		if (send_note(sa, &sa->held[sa->held_head]) == 0)
-			counters_w(sa->d)->notify_sent++;
-		sa->held_head = (sa->held_head + 1) % HELD_MAX;
-		sa->held_count--;
-	}
-	sa->d->health.notify_held = sa->held_count;
-}
-
 /* net-snmp frees a callback's argument when it clears its callbacks at
  * shutdown; ours is the agent struct, freed by us, so they go first. */
 static void unregister_callbacks(struct snmp_agent *sa)
@@ -371,44 +169,193 @@ static void unregister_callbacks(struct snmp_agent *sa)
 				 on_disconnect, sa, 1);
 }
 
-struct snmp_agent *snmp_agent_start(struct ctflowd *d)
-{
-	struct snmp_agent *sa = calloc(1, sizeof(*sa));
+/* ---- notifications ---- */
 
-	if (!sa)
-		return NULL;
-	sa->d = d;
-	configure(&d->conf);
+/*
+ * What the notifier holds, while the master is there: built under the lock
+ * (the varbinds read the tables), sent without it (a send may block on a
+ * wedged master).  While the master is away they stay held: the library
+ * would drop them.
+ */
+static void send_held(struct snmp_agent *sa)
+{
+	struct notification n[SEND_BATCH];
+	netsnmp_variable_list *vars[SEND_BATCH];
+	size_t k;
+
+	do {
+		size_t sent = 0, untold = 0;
+
+		if (!sa->connected)
+			return;
+		lock_enter(sa->lock);
+		k = notify_take(sa->nt, n, SEND_BATCH);
+		for (size_t i = 0; i < k; i++) {
+			vars[i] = NULL;
+			if (mib_notify_varbinds(sa->v, sa->root, sa->root_len, &n[i], &vars[i]) < 0)
+				untold++;
+		}
+		lock_leave(sa->lock);
+		for (size_t i = 0; i < k; i++) {
+			if (!vars[i])
+				continue;
+			send_v2trap(vars[i]);
+			snmp_free_varbind(vars[i]);
+			sent++;
+		}
+		if (k) {
+			lock_enter(sa->lock);
+			notify_sent(sa->nt, sent, untold);
+			lock_leave(sa->lock);
+		}
+	} while (k == SEND_BATCH);
+}
+
+/* ---- the thread ---- */
+
+static void wait_and_dispatch(struct snmp_agent *sa)
+{
+	struct timeval tv = { WAIT_MAX_S, 0 };
+	int numfds = 0, block = 0, rc;
+	fd_set fds;
+
+	FD_ZERO(&fds);
+	snmp_select_info(&numfds, &fds, &tv, &block);
+	if (block || tv.tv_sec >= WAIT_MAX_S)
+		tv = (struct timeval){ WAIT_MAX_S, 0 };
+	FD_SET(sa->wake_fd, &fds);
+	if (sa->wake_fd >= numfds)
+		numfds = sa->wake_fd + 1;
+	rc = select(numfds, &fds, NULL, NULL, &tv);
+	if (rc > 0 && FD_ISSET(sa->wake_fd, &fds)) {
+		uint64_t v;
+
+		if (read(sa->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			log_warn("snmp: reading the wake-up");
+		FD_CLR(sa->wake_fd, &fds);
+		rc--;
+		if (!sa->ipfix_registered) {
+			int exporting;
+
+			lock_enter(sa->lock);
+			exporting = sa->v->exporter(sa->v->arg) != NULL;
+			lock_leave(sa->lock);
+			register_ipfix(sa, exporting);
+		}
+	}
+	if (rc > 0)
+		snmp_read(&fds);
+	else if (rc == 0)
+		snmp_timeout();
+	run_alarms();
+	netsnmp_check_outstanding_agent_requests();
+	send_held(sa);
+}
+
+static void say_started(struct snmp_agent *sa, int how)
+{
+	pthread_mutex_lock(&sa->mu);
+	sa->started = how;
+	pthread_cond_signal(&sa->cv);
+	pthread_mutex_unlock(&sa->mu);
+}
+
+static void *agent_main(void *arg)
+{
+	struct snmp_agent *sa = arg;
+
+	configure(sa);
 	if (init_agent("ctflowd") != 0) {
 		log_warnx("snmp: init_agent failed");
-		free(sa);
+		say_started(sa, -1);
 		return NULL;
 	}
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-			   (int)(d->conf.agentx_ping_ms / 1000));
+			   (int)(sa->cfg.ping_ms / 1000 ? sa->cfg.ping_ms / 1000 : 1));
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START, on_connect, sa);
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_STOP, on_disconnect,
 			       sa);
-	if (register_all(sa) < 0) {
-		log_warnx("snmp: registering CTFLOW-MIB or IPFIX-MIB failed");
+	if (register_ctflow(sa) < 0) {
+		log_warnx("snmp: registering CTFLOW-MIB failed");
 		unregister_callbacks(sa);
 		snmp_shutdown("ctflowd");
-		free(sa);
+		say_started(sa, -1);
 		return NULL;
 	}
+	register_ipfix(sa, sa->exporting_at_start);
+	say_started(sa, 1);
 	init_snmp("ctflowd"); /* connects to the master, or retries every agentx_ping */
-	const struct loop_ext ext = { ext_prepare, ext_dispatch, sa };
+	while (!atomic_load(&sa->stop))
+		wait_and_dispatch(sa);
+	unregister_callbacks(sa);
+	snmp_shutdown("ctflowd");
+	return NULL;
+}
 
-	loop_set_ext(d->loop, &ext);
+static void agent_free(struct snmp_agent *sa)
+{
+	if (sa->wake_fd >= 0)
+		close(sa->wake_fd);
+	pthread_cond_destroy(&sa->cv);
+	pthread_mutex_destroy(&sa->mu);
+	free(sa);
+}
+
+struct snmp_agent *snmp_agent_start(const struct snmp_agent_cfg *cfg, const struct out_view *v,
+				    struct notifier *nt, struct state_lock *lock)
+{
+	struct snmp_agent *sa = calloc(1, sizeof(*sa));
+	int how;
+
+	if (!sa)
+		return NULL;
+	sa->cfg = *cfg;
+	snprintf(sa->socket, sizeof(sa->socket), "%s", cfg->socket);
+	sa->root_len = cfg->root_len < MAX_OID_LEN ? cfg->root_len : MAX_OID_LEN;
+	for (size_t i = 0; i < sa->root_len; i++)
+		sa->root[i] = cfg->root[i];
+	sa->v = v;
+	sa->nt = nt;
+	sa->lock = lock;
+	sa->exporting_at_start = v->exporter(v->arg) != NULL;
+	pthread_mutex_init(&sa->mu, NULL);
+	pthread_cond_init(&sa->cv, NULL);
+	sa->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sa->wake_fd < 0 || (errno = pthread_create(&sa->thread, NULL, agent_main, sa)) != 0) {
+		log_warn("snmp: starting the SNMP thread");
+		agent_free(sa);
+		return NULL;
+	}
+	/* the registrations read nothing of the state: no need to let the lock go */
+	pthread_mutex_lock(&sa->mu);
+	while (!sa->started)
+		pthread_cond_wait(&sa->cv, &sa->mu);
+	how = sa->started;
+	pthread_mutex_unlock(&sa->mu);
+	if (how < 0) {
+		pthread_join(sa->thread, NULL);
+		agent_free(sa);
+		return NULL;
+	}
 	return sa;
+}
+
+void snmp_agent_wake(struct snmp_agent *sa)
+{
+	uint64_t one = 1;
+
+	if (sa && write(sa->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("snmp: waking the SNMP thread");
 }
 
 void snmp_agent_stop(struct snmp_agent *sa)
 {
 	if (!sa)
 		return;
-	loop_set_ext(sa->d->loop, NULL);
-	unregister_callbacks(sa);
-	snmp_shutdown("ctflowd");
-	free(sa);
+	atomic_store(&sa->stop, 1);
+	snmp_agent_wake(sa);
+	lock_give(sa->lock);
+	pthread_join(sa->thread, NULL);
+	lock_take(sa->lock);
+	agent_free(sa);
 }

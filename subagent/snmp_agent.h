@@ -1,26 +1,47 @@
 /*
- * snmp_agent: ctflowd as a net-snmp AgentX subagent.
+ * snmp_agent: ctflowd as a net-snmp AgentX subagent, on a thread of its own.
  *
- * Connects to the master agent (snmpd) over the configured AgentX socket,
- * registers CTFLOW-MIB's tables and serves them from the live aggregation
- * tables, inside ctflowd's own poll loop: every net-snmp call happens in
- * that one thread.  net-snmp reconnects by itself (agentx_ping) after the
- * master restarts and re-registers everything.  This header, unlike the
- * snmp_/mib_ sources, includes nothing from net-snmp.
+ * Every net-snmp call happens on that thread: it connects to the master
+ * agent (snmpd), registers CTFLOW-MIB (and IPFIX-MIB once ctflowd exports),
+ * serves requests and sends notifications.  It reads ctflowd's state only
+ * through an out_view and only while it holds the state lock, which it
+ * takes per request and lets go before it talks to snmpd again: a slow or
+ * wedged snmpd (a synchronous AgentX ping, a full socket) holds up this
+ * thread alone, never the reading of events.  net-snmp reconnects by
+ * itself after the master restarts and registers everything again.  This
+ * header, unlike the snmp_/mib_ sources, includes nothing from net-snmp.
  */
 #ifndef CTFLOWD_SNMP_AGENT_H
 #define CTFLOWD_SNMP_AGENT_H
 
-struct ctflowd;
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alarm_notify.h"
+#include "base_lock.h"
+#include "out_view.h"
+
+struct snmp_agent_cfg {
+	const char *socket;         /* AgentX master: a unix path or tcp:HOST:PORT */
+	uint32_t ping_ms;           /* how often the master's session is checked */
+	const uint32_t *root;       /* CTFLOW-MIB's root OID */
+	size_t root_len;
+};
+
 struct snmp_agent;
 
-/* NULL on failure (logged).  No master agent yet is not a failure. */
-struct snmp_agent *snmp_agent_start(struct ctflowd *d);
+/*
+ * Registers the MIBs and starts the thread (which then connects); NULL on
+ * failure (logged).  No master agent yet is not a failure.  The caller
+ * holds `lock`, as the event loop does outside poll().
+ */
+struct snmp_agent *snmp_agent_start(const struct snmp_agent_cfg *cfg, const struct out_view *v,
+				    struct notifier *nt, struct state_lock *lock);
+/* From the event thread, holding the lock: notifications are held for it,
+ * or a reload may have started IPFIX export (IPFIX-MIB is then served). */
+void snmp_agent_wake(struct snmp_agent *sa);
+/* Stops and joins the thread; the caller holds the lock (it is let go
+ * while the thread finishes its last request). */
 void snmp_agent_stop(struct snmp_agent *sa);
-/* Once a second: send the notifications raised (threshold alarms, health),
- * or hold them while the master agent is away. */
-void snmp_agent_notify(struct snmp_agent *sa);
-/* After a configuration reload: serve what the new configuration adds. */
-void snmp_agent_reload(struct snmp_agent *sa);
 
 #endif

@@ -78,6 +78,10 @@ step smilint-ctflow-mib sh -c 'out=$(SMIPATH=mibs/ietf smilint -l 6 -s mibs/CTFL
 	echo "$out"; [ -z "$out" ]'
 step mib-loads-in-net-snmp sh -c 'SNMP_PERSISTENT_DIR="$(pwd)/build/snmp-persist" MIBS= snmptranslate \
 	-M +mibs:mibs/ietf -m CTFLOW-MIB -On CTFLOW-MIB::ctflowAggOctets | grep -qx ".1.3.6.1.4.1.32473.1.3.1.21"'
+# Layers only call downward (tests/lib/layers.py names the order); no source
+# file over 600 lines.
+step layers python3 tests/lib/layers.py subagent
+step file-sizes sh -c 'wc -l subagent/*.c subagent/*.h | awk '"'"'$2 != "total" && $1 > 600 { print; bad = 1 } END { exit bad }'"'"''
 step cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	--std=c11 --inline-suppr -D__GNUC__ -D_GNU_SOURCE -Isubagent subagent tests/unit tests/tools tests/fuzz bench
 units build/gcc ""

@@ -54,6 +54,29 @@ rc=$?
 sed 's/^/  # /' "$T/ck" >&2
 check "kmod/ctflowd-check wraps the same probe" sh -c "ip netns exec '$NS_B' '$TOP/kmod/ctflowd-check' | grep -q 'accounting can work'"
 
+# Daemon mode (no -d), as the README shows it: what stops the start is seen
+# before ctflowd detaches, with a non-zero exit and the reason on stderr.
+# Without CAP_NET_ADMIN (a user without capabilities) it cannot open its
+# netlink sockets; with them, it detaches and runs (exit 0, the pid file).
+printf 'dump_file = none\nstate_dir = none\nstate_file = none\nsnmp = no\npid_file = %s\n' \
+	"$T/d.pid" >"$T/d.conf"
+chmod 644 "$T/d.conf"
+chmod 755 "$T"
+ip netns exec "$NS_B" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	--bounding-set=-all "$CTFLOWD" -f "$T/d.conf" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -ne 0 ] && grep -q "cannot open ctnetlink sockets (needs CAP_NET_ADMIN)" "$T/err" &&
+	pass "daemon mode without CAP_NET_ADMIN: exit $rc before detaching, stderr: $(head -n 1 "$T/err")" ||
+	fail "daemon mode without CAP_NET_ADMIN: exit $rc, stderr '$(cat "$T/err")'"
+ip netns exec "$NS_B" "$CTFLOWD" -f "$T/d.conf" >"$T/out" 2>"$T/err"
+rc=$?
+dpid=$(cat "$T/d.pid" 2>/dev/null)
+[ $rc -eq 0 ] && [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null && [ ! -s "$T/err" ] &&
+	pass "daemon mode with the capability: exit 0 once it runs (pid $dpid), nothing on stderr" ||
+	fail "daemon mode: exit $rc, pid '$dpid', stderr '$(cat "$T/err")'"
+[ -n "$dpid" ] && PIDS+=("$dpid") && kill "$dpid" 2>/dev/null
+for i in $(seq 1 50); do [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+
 # ctflowd must not create flows of its own in the namespace it accounts, not
 # even while it retries a master agent that is not there (net-snmp's own
 # default would fall back to tcp:localhost:705 on every attempt).

@@ -89,10 +89,15 @@ grep -q '"records":[1-9]' "$T/sink.out" && pass "the collector received the reco
 grep -q '32473\.0\.5|.*Counter64' "$T/trapd.log" &&
 	pass "its ctflowProfileEvicting trap (with Counter64 varbinds) reached snmptrapd" ||
 	fail "no ctflowProfileEvicting trap: $(tail -n 3 "$T/trapd.log")"
-# Every line an operator would read, and only those (timestamps cut off).
+# Every line an operator would read, and only those (timestamps cut off):
+# start, connection, the full profile (what to change), shutdown.
 sed -E 's/^[0-9:.]+ ctflowd //' "$T/ctflowd.log" >"$T/log.txt"
-unexpected=$(grep -vE '^info: (snmp: NET-SNMP version [0-9.]+ AgentX subagent connected|ctflowd [0-9.]+ started: .*|signal 15: shutting down)$' "$T/log.txt")
+unexpected=$(grep -vE '^info: (snmp: NET-SNMP version [0-9.]+ AgentX subagent connected|ctflowd [0-9.]+ started: .*|signal 15: shutting down)$' "$T/log.txt" |
+	grep -vE '^warning: profile tiny is full and evicting rows \([0-9]+ evictions\); raise its rows$')
+grep -qE '^warning: profile tiny is full' "$T/log.txt" &&
+	pass "the full profile is in the log, with what to do" ||
+	fail "no log line for the full profile: $(head -n 5 "$T/log.txt" | tr '\n' '|')"
 [ -z "$unexpected" ] && [ -s "$T/log.txt" ] &&
-	pass "the log holds only start, AgentX connection and shutdown ($(wc -l <"$T/log.txt") lines)" ||
+	pass "the log holds only start, AgentX connection, the full profile and shutdown ($(wc -l <"$T/log.txt") lines)" ||
 	fail "the log holds lines an operator cannot act on: $(echo "$unexpected" | head -n 3 | tr '\n' '|')"
 finish

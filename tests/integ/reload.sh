@@ -3,10 +3,14 @@
 # the unchanged profile keeps its rows and counters; the new one fills from
 # the traffic after the reload.  A broken configuration on reload is
 # rejected with file:line: reason in the log, and the running one stays.
+# A TCP collector that is away keeps its buffered records, counters and
+# session across a reload that adds another collector; removing it counts
+# its records as not sent, in the log too.
 TEST_NAME=reload
 . "$(dirname "$0")/../lib/netns.sh"
 
 pair_up
+notrack_lo "$NS_B" # (ctflowd's own attempts to reach its collectors)
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
 conf() { # conf RISING [EXTRA]: the configuration, with a threshold's rising value
 	cat >"$T/c.conf" <<-EOF
@@ -87,4 +91,45 @@ tables "$T/t.json"
 [ "$(sums service | cut -d' ' -f2)" = 70 ] && pass "both profiles still in use" ||
 	fail "service after the rejected reload: $(sums service)"
 kill -0 "$CTF_PID" && pass "ctflowd is still running" || fail "ctflowd died"
+
+# 3. collectors across reloads
+AWAY=$((30000 + $$ % 20000))
+away="[collector away]
+address = 127.0.0.1
+port = $AWAY
+transport = tcp
+reconnect = 1s
+buffer = 1000"
+other="[collector other]
+address = 127.0.0.1
+port = $((AWAY + 1))"
+ipfix() { # ipfix NAME FIELD: a session's value in the JSON dump, "none" if it has none
+	tables "$T/t.json" >/dev/null
+	python3 -c 'import json,sys
+s = [s for s in json.load(open(sys.argv[1]))["ipfix"] if s["name"] == sys.argv[2]]
+print(s[0][sys.argv[3]] if s else "none")' "$T/t.json" "$1" "$2"
+}
+reload_to() { # reload_to N: SIGHUP, and wait for the Nth "reloaded" line
+	kill -HUP "$CTF_PID"
+	for i in $(seq 1 25); do [ "$(grep -c reloaded "$T/ctflowd.log")" -ge "$1" ] && break; sleep 0.2; done
+}
+conf 1 "$away"
+reload_to 2
+flows 30
+check "30 more flows counted" wait_events 200 "$T/t.json"
+[ "$(ipfix away buffered)" = 30 ] && pass "the away collector buffers the 30 records" ||
+	fail "away buffered $(ipfix away buffered)"
+conf 1 "$away
+$other"
+reload_to 3
+grep -q "reloaded .*, 2 collectors (1 kept their sessions)" "$T/ctflowd.log" &&
+	[ "$(ipfix away buffered)" = 30 ] && [ "$(ipfix away notsent_flows)" = 0 ] &&
+	pass "adding a collector keeps the away one's session and its 30 records" ||
+	fail "after adding a collector: away buffered $(ipfix away buffered), not sent $(ipfix away notsent_flows): $(grep reloaded "$T/ctflowd.log" | tail -n 1)"
+conf 1 "$other"
+reload_to 4
+grep -q "ipfix: collector away removed by the reload: 30 records not sent" "$T/ctflowd.log" &&
+	[ "$(ipfix away buffered)" = none ] && [ "$(ipfix other state)" != none ] &&
+	pass "removing the away collector counts its 30 records as not sent, in the log" ||
+	fail "after removing it: $(grep 'ipfix:' "$T/ctflowd.log" | tail -n 1)"
 finish

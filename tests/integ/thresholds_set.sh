@@ -4,6 +4,10 @@
 # traffic (a trap for the new threshold), createAndWait then active, a
 # nonVolatile row survives a ctflowd restart and destroy removes it for good;
 # invalid SETs get the right SNMP error and leave every row as it was.
+# Memory: 127 thresholds each allowed the whole budget of rows are accepted
+# and cost what they watch; a 129th is refused.  The state file: a notReady
+# row is never written, a reload that removes a profile removes its
+# thresholds from it, a bad entry in it is skipped at start.
 TEST_NAME=thresholds_set
 . "$(dirname "$0")/../lib/netns.sh"
 
@@ -92,6 +96,10 @@ expect_error "a bad prefix" wrongValue $T5.4.7 s 10.0.0.0/40
 expect_error "a read-only column" notWritable $T5.13.7 u 5
 expect_error "changing the configuration file's threshold" notWritable $T5.8.1 u 5
 expect_error "index 0" noCreation $T5.21.0 i 4
+expect_error "a name another threshold has" inconsistentValue $T5.21.11 i 4 $T5.2.11 s upload \
+	$T5.3.11 u 1 $T5.8.11 u 10
+expect_error "a row limit over the budget of all thresholds" wrongValue $T5.21.11 i 4 \
+	$T5.3.11 u 1 $T5.8.11 u 10 $T5.11.11 u 1000000
 
 # a reload keeps the rows created over SNMP, quietly; a collector it adds
 # exports and appears in IPFIX-MIB
@@ -138,4 +146,63 @@ out=$(set_ $T5.21.3 i 4 $T5.2.3 s first $T5.3.3 u 1 $T5.8.3 u 100000)
 [ "$(snmpn snmpget -Oqv "$SNMP_AGENT" $T5.21.3)" = 1 ] && kill -0 "$CTF_PID" &&
 	pass "with none configured, createAndGo makes threshold 3 active" ||
 	fail "createAndGo with no thresholds configured: $out; $(tail -n 2 "$T/ctflowd.log")"
+
+# 7. memory a manager can make ctflowd take: bounded by threshold_rows, taken
+#    as rows are watched.  127 more thresholds, each allowed the whole budget:
+#    accepted, and the resident memory hardly moves.
+rows=$(snmpn snmpget -Oqv "$SNMP_AGENT" $ROOT.1.1.37.0)
+[ "$rows" = 100000 ] && pass "ctflowThresholdRows shows the budget (100000)" ||
+	fail "ctflowThresholdRows: $rows"
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$CTF_PID/status"; }
+before=$(rss)
+made=0
+for i in $(seq 100 226); do
+	set_ $T5.21.$i i 4 $T5.2.$i s "big$i" $T5.3.$i u 1 $T5.8.$i u 1000 $T5.11.$i u 100000 \
+		| grep -q "INTEGER: 4" && made=$((made + 1))
+done
+ip netns exec "$NS_A" "$TOOLS/flowgen" tcp-client 10.202.0.2 80 100000 0 || fail "traffic"
+sleep 1.5
+after=$(rss)
+used=$(snmpn snmpget -Oqv "$SNMP_AGENT" $ROOT.1.1.38.0)
+[ "$made" = 127 ] && [ $((after - before)) -lt 8192 ] && [ "$used" -le 100000 ] &&
+	pass "127 thresholds of 100000 rows each: accepted, RSS grew $((after - before)) kB, $used rows held" ||
+	fail "127 big thresholds: $made made, RSS $before -> $after kB, $used rows held"
+expect_error "a 129th threshold" resourceUnavailable $T5.21.300 i 4 $T5.2.300 s more \
+	$T5.3.300 u 1 $T5.8.300 u 1000
+
+# 8. the state file never holds what the configuration would refuse, and a
+#    bad entry in it does not stop a start
+kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
+cat >"$T/s.conf" <<CONF
+dump_file = $T/t.json
+agentx_socket = $T/agentx
+agentx_ping = 1s
+dump_interval = 1s
+state_file = $T/state8.conf
+[profile host]
+key = host
+[profile service]
+key = proto, port
+CONF
+CTF_NS=$NS_B ctflowd_start "$T/s.conf" || exit 1
+check "the subagent registers on the new configuration" wait_subagent 30
+set_ $T5.21.5 i 5 $T5.20.5 i 3 >/dev/null         # createAndWait, nonVolatile: notReady
+set_ $T5.21.6 i 4 $T5.2.6 s svc $T5.3.6 u 2 $T5.8.6 u 1000 $T5.18.6 i 6 $T5.20.6 i 3 >/dev/null
+[ "$(snmpn snmpget -Oqv "$SNMP_AGENT" $T5.21.5)" = 3 ] && ! grep -q "^index = 5" "$T/state8.conf" &&
+	grep -q "^\[threshold svc\]" "$T/state8.conf" &&
+	pass "a notReady nonVolatile row is not written to the state file; a complete one is" ||
+	fail "state file with a notReady row: $(cat "$T/state8.conf" 2>&1 | tr '\n' ' ')"
+sed -i '/^\[profile service\]/,$d' "$T/s.conf"
+kill -HUP "$CTF_PID"
+for i in $(seq 1 25); do grep -q "goes with its profile" "$T/ctflowd.log" && break; sleep 0.2; done
+grep -q "reload: threshold svc goes with its profile service" "$T/ctflowd.log" &&
+	! grep -q "^\[threshold svc\]" "$T/state8.conf" &&
+	pass "a reload that removes a profile removes its nonVolatile threshold, from the file too" ||
+	fail "reload without the profile: $(tail -n 2 "$T/ctflowd.log"); $(cat "$T/state8.conf" | tr '\n' ' ')"
+kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
+printf '[threshold orphan]\nprofile = gone\nrising = 5\nindex = 40\n' >>"$T/state8.conf"
+CTF_NS=$NS_B ctflowd_start "$T/s.conf" || exit 1
+grep -q "state8.conf:.*skipped" "$T/ctflowd.log" && kill -0 "$CTF_PID" &&
+	pass "a bad entry in the state file is skipped with one log line, and ctflowd starts: $(grep -o 'state8.conf:.*' "$T/ctflowd.log" | head -n 1)" ||
+	fail "bad state entry at start: $(tail -n 3 "$T/ctflowd.log")"
 finish

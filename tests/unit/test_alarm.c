@@ -280,6 +280,68 @@ static void watched_rows_are_bounded(void)
 	thresh_set_free(ts);
 }
 
+/* Memory follows the rows watched: a threshold allowed a million rows
+ * holds none until traffic comes, grows by doubling, and all thresholds
+ * together never hold more than the budget; what the budget refuses is
+ * counted, and removing a threshold gives its rows back. */
+static void memory_is_taken_as_rows_are_watched_within_the_budget(void)
+{
+	struct agg_keyspec ks = spec_of("host");
+	struct thresh_def d[2] = { def_bytes(1000000, 1, 10), def_bytes(1000000, 1, 10) };
+	struct thresh_stats st;
+	char addr[32];
+
+	d[0].max_rows = d[1].max_rows = THRESH_ROWS_MAX;
+	snprintf(d[1].name, sizeof(d[1].name), "u");
+	struct thresh_set *ts = thresh_set_new(d, 2);
+
+	CHECK(ts != NULL);
+	if (!ts)
+		return;
+	thresh_set_budget(ts, 100);
+	CHECK_EQ_U(thresh_rows_held(ts), 0);
+	for (int i = 1; i <= 20; i++) {
+		snprintf(addr, sizeof(addr), "10.0.1.%d", i);
+		struct agg_key k = key_of(&ks, addr, 80);
+
+		send_bytes(ts, &ks, &k, 10, 5000000);
+	}
+	thresh_get_stats(ts, 0, &st);
+	CHECK_EQ_U(st.watched, 20);
+	CHECK_EQ_U(st.refused, 0);
+	/* both thresholds watch the same 20 rows: 32 held each (16, then 32) */
+	CHECK_EQ_U(thresh_rows_held(ts), 64);
+	for (int i = 21; i <= 120; i++) {
+		snprintf(addr, sizeof(addr), "10.0.2.%d", i);
+		struct agg_key k = key_of(&ks, addr, 80);
+
+		send_bytes(ts, &ks, &k, 10, 5000000);
+	}
+	CHECK_EQ_U(thresh_rows_held(ts), 100);
+	struct thresh_stats st1;
+
+	thresh_get_stats(ts, 0, &st);
+	thresh_get_stats(ts, 1, &st1);
+	CHECK_EQ_U(st.watched + st1.watched, 100);
+	CHECK_EQ_U(st.refused + st1.refused, 240 - 100);
+	/* every row still found after the arena moved and the chains were rebuilt */
+	for (int i = 1; i <= 20; i++) {
+		snprintf(addr, sizeof(addr), "10.0.1.%d", i);
+		struct agg_key k = key_of(&ks, addr, 80);
+		struct alarm_row r;
+
+		send_bytes(ts, &ks, &k, 2000000 * 10, 5000000);
+		CHECK(thresh_alarm_find(ts, 0, &k, 0, &r) == 1);
+	}
+	thresh_get_stats(ts, 0, &st);
+	CHECK_EQ_U(st.over, 20);
+	/* the first grew to 64 rows, the second got the 36 left of the budget */
+	CHECK_EQ_U(st.watched, 64);
+	thresh_remove(ts, thresh_index_at(ts, 1));
+	CHECK_EQ_U(thresh_rows_held(ts), 64);
+	thresh_set_free(ts);
+}
+
 static void health_notifies_loss_acct_and_eviction_sparingly(void)
 {
 	struct health_state st;
@@ -340,6 +402,7 @@ int main(void)
 	RUN(one_pair_by_both_addresses);
 	RUN(notifications_are_rate_limited);
 	RUN(watched_rows_are_bounded);
+	RUN(memory_is_taken_as_rows_are_watched_within_the_budget);
 	RUN(health_notifies_loss_acct_and_eviction_sparingly);
 	TAP_DONE();
 }

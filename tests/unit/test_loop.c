@@ -1,9 +1,13 @@
 /*
  * test_loop: the poll loop: timers fire once and in order, fds dispatch,
- * paused fds are skipped until their time, external providers are polled.
+ * paused fds are skipped until their time, the state lock is free while the
+ * loop waits and handed over at a yield.
  */
 #include <string.h>
 #include <unistd.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "base_loop.h"
 #include "tap.h"
@@ -11,7 +15,7 @@
 #define TAP_NAME "test_loop"
 
 static int order[8], norder;
-static int io_calls, ext_prepared, ext_dispatched;
+static int io_calls;
 
 static void tick(void *arg)
 {
@@ -70,35 +74,50 @@ static void readable_fd_dispatches_and_pause_defers_it(void)
 	loop_free(lp);
 }
 
-static void prepare(void *arg, struct pollfd *pfd, int *n, int max, int *timeout)
+/* The other thread (SNMP): it takes the lock while the loop waits in poll,
+ * and lock_yield lets it in at once in the middle of a long callback. */
+struct other {
+	struct state_lock *l;
+	atomic_int entered;
+	int ok;
+};
+
+static void *other_thread(void *arg)
 {
-	(void)arg;
-	(void)pfd;
-	(void)max;
-	(void)n;
-	ext_prepared++;
-	if (*timeout < 0 || *timeout > 5)
-		*timeout = 5;
+	struct other *o = arg;
+
+	lock_enter(o->l);
+	atomic_store(&o->entered, 1);
+	lock_leave(o->l);
+	return NULL;
 }
 
-static void dispatch(void *arg, const struct pollfd *pfd, int n)
-{
-	(void)arg;
-	(void)pfd;
-	(void)n;
-	ext_dispatched++;
-}
-
-static void external_provider_is_polled(void)
+static void lock_is_free_in_poll_and_handed_over_on_yield(void)
 {
 	struct loop *lp = loop_new();
-	const struct loop_ext ext = { prepare, dispatch, NULL };
+	struct state_lock l;
+	struct other o = { &l, 0, 0 };
+	pthread_t th;
 
-	loop_set_ext(lp, &ext);
-	ext_prepared = ext_dispatched = 0;
-	loop_run_once(lp, -1); /* returns after the provider's 5 ms timeout */
-	CHECK_EQ_U(ext_prepared, 1);
-	CHECK_EQ_U(ext_dispatched, 1);
+	lock_init(&l);
+	loop_set_lock(lp, &l);
+	lock_take(&l); /* the loop's callbacks run holding it */
+	CHECK(pthread_create(&th, NULL, other_thread, &o) == 0);
+	for (int i = 0; i < 100 && !atomic_load(&o.entered); i++)
+		loop_run_once(lp, 10); /* poll gives it up */
+	CHECK(atomic_load(&o.entered));
+	pthread_join(th, NULL);
+	/* in a long callback: the waiter gets in at the yield, not after */
+	atomic_store(&o.entered, 0);
+	CHECK(pthread_create(&th, NULL, other_thread, &o) == 0);
+	for (int i = 0; i < 1000 && !atomic_load(&l.waiting); i++)
+		usleep(1000);
+	lock_yield(&l);
+	CHECK(atomic_load(&o.entered));
+	pthread_join(th, NULL);
+	CHECK_EQ_U(atomic_load(&l.handovers), 1);
+	lock_give(&l);
+	lock_destroy(&l);
 	loop_free(lp);
 }
 
@@ -106,6 +125,6 @@ int main(void)
 {
 	RUN(timers_fire_once_in_order);
 	RUN(readable_fd_dispatches_and_pause_defers_it);
-	RUN(external_provider_is_polled);
+	RUN(lock_is_free_in_poll_and_handed_over_on_yield);
 	TAP_DONE();
 }
