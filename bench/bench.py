@@ -102,24 +102,16 @@ def sysctl_global(name, value):
     sh("sysctl -qw %s=%s" % (name, value))
 
 
+def rig(*args, check=True):
+    """The rig the integration tests use too (tests/lib/rig.sh)."""
+    return sh("bash %s/tests/lib/rig.sh %s" % (TOP, " ".join(str(a) for a in args)), check=check)
+
+
 def setup():
     os.makedirs(TMP, exist_ok=True)
     os.makedirs(STATE_TMP, exist_ok=True)
-    for ns in (NS_A, NS_B):
-        sh("ip netns add %s" % ns)
-        nsx(ns, "ip link set lo up")
-    sh("ip link add va netns %s type veth peer name vb netns %s" % (NS_A, NS_B))
-    nsx(NS_A, "ip addr add 10.203.0.1/16 dev va")
-    nsx(NS_B, "ip addr add 10.203.0.2/16 dev vb")
-    nsx(NS_A, "ip link set va up")
-    nsx(NS_B, "ip link set vb up")
-    nsx(NS_A, "ip route add local 10.203.128.0/17 dev lo")
-    nsx(NS_B, "ip route add 10.203.128.0/17 via 10.203.0.1")
-    nsx(NS_B, "sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1 "
-              "net.netfilter.nf_conntrack_events=1")
-    nsx(NS_B, "nft -f %s/kmod/ctflowd.nft" % TOP)
+    rig("pair", NS_A, NS_B, "10.203")
     sysctl_global("net.netfilter.nf_conntrack_max", 1200000)
-    nsx(NS_A, "ping -q -c 1 -W 2 10.203.0.2")
 
 
 def teardown():
@@ -127,9 +119,7 @@ def teardown():
         if p.poll() is None:
             p.kill()
             p.wait()
-    for ns in (NS_A, NS_B):
-        sh("ip netns pids %s | xargs -r kill -9" % ns, check=False)
-        sh("ip netns del %s" % ns, check=False)
+    rig("down", NS_A, NS_B, check=False)
     for name, value in restore.items():
         sh("sysctl -qw %s=%s" % (name, value), check=False)
     sh("rm -rf %s %s" % (TMP, STATE_TMP), check=False)
@@ -481,10 +471,8 @@ SNMP_ENV = dict(os.environ, SNMP_PERSISTENT_DIR=TMP + "/snmp-persist", MIBS="")
 def snmpd_start():
     os.makedirs(TMP + "/snmp-persist", exist_ok=True)
     conf = TMP + "/snmpd.conf"
-    with open(conf, "w") as f:
-        # the iterator baseline needs seconds per GETNEXT at worst: no genErr
-        f.write("agentaddress %s\nmaster agentx\nagentXSocket unix:%s/agentx\n"
-                "agentXTimeout 30\nagentXRetries 0\nrocommunity public 127.0.0.1\n" % (AGENT, TMP))
+    # the iterator baseline needs seconds per GETNEXT at worst: no genErr
+    rig("snmpd_conf", conf, AGENT, TMP + "/agentx", 30, 0)
     p = subprocess.Popen(["/usr/sbin/snmpd", "-f", "-Lf", TMP + "/snmpd.log", "-C", "-c", conf,
                           "-I", "-smux"], env=SNMP_ENV, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)

@@ -1,6 +1,7 @@
 /*
  * fuzz_conf: libFuzzer target for the configuration parser.  Any input must
- * give either a configuration or a "file:line: reason" error, nothing else.
+ * give either a configuration or a "file:line: reason" error (cross-field
+ * ones included), nothing else.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf_defaults(&c);
 	err[0] = 0;
 	if (conf_parse_buffer(&c, "f.conf", (const char *)data, size, err, sizeof(err)) < 0) {
-		if (strncmp(err, "f.conf", 6) != 0)
-			abort(); /* every error names the file */
+		size_t n = strncmp(err, "f.conf:", 7) == 0 ? strspn(err + 7, "0123456789") : 0;
+
+		if (n == 0 || strncmp(err + 7 + n, ": ", 2) != 0)
+			abort(); /* every error names the file and the line */
 	} else if (c.nprofiles == 0 || c.nprofiles > CONF_MAX_PROFILES) {
 		abort();
 	}

@@ -34,14 +34,14 @@ ctflowd_start "$T/ctflowd.conf" || exit 1
 # A watcher samples the row every half second for as long as the transfer runs,
 # whatever else the workload does meanwhile (and however slowly the machine
 # runs it): "alive bytes ended" per sample.
-long_row() { python3 "$TOP/tests/lib/truth.py" row "$T/tables.json" service proto=6 port=81; }
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], -1))' "$1" "$2"; }
+long_row() { python3 "$TOP/tests/lib/truth.py" row "$T/tables.json" service proto=6 port=81 >"$T/long.json"; }
+field() { jget "$T/long.json" "$1" -1; }
 watch_long() {
 	local i r alive
 	for i in $(seq 1 60); do
 		kill -0 "$LONG" 2>/dev/null && alive=yes || alive=no
-		tables "$T/tables.json" && r=$(long_row) &&
-			echo "$alive $(field "$r" fwd_bytes) $(field "$r" flows_ended)" >>"$T/long.samples"
+		tables "$T/tables.json" && long_row &&
+			echo "$alive $(field fwd_bytes) $(field flows_ended)" >>"$T/long.samples"
 		[ $alive = no ] && break
 		sleep 0.4
 	done

@@ -31,9 +31,7 @@ tcp_collector() { # tcp_collector FILE
 }
 tcp_collector "$T/t1.ipfix"
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
-cat >"$T/c.conf" <<EOF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
+test_conf "$T/c.conf" <<EOF
 dump_interval = 1m
 ipfix_domain = 7
 ipfix_stats_interval = 1h
@@ -68,9 +66,7 @@ mibwalk() {
 }
 session() { # session NAME FIELD: one value of a collector's session in the JSON dump
 	tables "$T/t.json" >/dev/null
-	python3 -c 'import json,sys
-print([s for s in json.load(open(sys.argv[1]))["ipfix"] if s["name"] == sys.argv[2]][0][sys.argv[3]])' \
-		"$T/t.json" "$1" "$2"
+	jget "$T/t.json" "ipfix.name=$1.$2"
 }
 wait_session() { # wait_session NAME FIELD VALUE
 	local i

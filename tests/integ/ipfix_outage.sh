@@ -32,8 +32,7 @@ sleep 0.3
 
 session() { # session FIELD: one value of the collector's session in the JSON dump
 	tables "$T/tables.json" >/dev/null
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ipfix"][0][sys.argv[2]])' \
-		"$T/tables.json" "$1"
+	jget "$T/tables.json" "ipfix.0.$1"
 }
 wait_session() { # wait_session FIELD VALUE
 	local i

@@ -44,7 +44,7 @@ done
 # the last reset seen by ctflowd: nothing is in flight any more
 for i in $(seq 1 50); do
 	tables "$T/t.json"
-	[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ipfix"][0]["state"])' "$T/t.json")" != up ] && break
+	[ "$(jget "$T/t.json" ipfix.0.state)" != up ] && break
 	sleep 0.2
 done
 python3 - "$T/t.json" "$T/collector.json" <<'PYEOF' >"$T/r.txt" 2>&1 &&

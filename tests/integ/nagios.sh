@@ -16,9 +16,7 @@ pair_up
 snmpd_start || exit 1
 bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
-cat >"$T/c.conf" <<EOF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
+test_conf "$T/c.conf" <<EOF
 dump_interval = 1s
 rcvbuf = 64K
 rcvbuf_max = 64K

@@ -105,9 +105,7 @@ address = 127.0.0.1
 port = $((AWAY + 1))"
 ipfix() { # ipfix NAME FIELD: a session's value in the JSON dump, "none" if it has none
 	tables "$T/t.json" >/dev/null
-	python3 -c 'import json,sys
-s = [s for s in json.load(open(sys.argv[1]))["ipfix"] if s["name"] == sys.argv[2]]
-print(s[0][sys.argv[3]] if s else "none")' "$T/t.json" "$1" "$2"
+	jget "$T/t.json" "ipfix.name=$1.$2" none
 }
 reload_to() { # reload_to N: SIGHUP, and wait for the Nth "reloaded" line
 	kill -HUP "$CTF_PID"

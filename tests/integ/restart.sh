@@ -33,11 +33,8 @@ bg_in "$NS_R" "$T/nfcapd.log" nfcapd -b 127.0.0.1 -p $UDP_PORT -B 16777216 -w "$
 NFCAPD_PID=$LAST_PID
 bg_in "$NS_R" "$T/sink.json" "$TOOLS/ipfixsink" tcp $TCP_PORT "$T/t.ipfix"
 SINK_PID=$LAST_PID
-cat >"$T/ctflowd.conf" <<CONF
+test_conf "$T/ctflowd.conf" <<CONF
 dump_interval = 1s
-dump_file = $T/tables.json
-agentx_socket = $T/agentx
-agentx_ping = 1s
 state_dir = $T/state
 [profile host]
 key = host
@@ -109,8 +106,8 @@ ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
 settled() {
 	local i
 	for i in $(seq 1 150); do
-		tables "$T/tables.json"
-		python3 - "$T/tables.json" <<-'PY' && return 0
+		tables "$T/t.json"
+		python3 - "$T/t.json" <<-'PY' && return 0
 		import json, sys
 		d = json.load(open(sys.argv[1]))
 		c = d["collector"]
@@ -126,7 +123,7 @@ take
 check "the reference recorder lost no event" truth_clean
 note "SNMP samples (host octets, events received, starts): $(printf '%s| ' "${SAMPLES[@]}")"
 
-python3 - "$T/tables.json" "${SAMPLES[@]}" <<'PY' >"$T/c.txt" 2>&1 && pass "counters continue: $(cat "$T/c.txt")" || fail "counters: $(cat "$T/c.txt")"
+python3 - "$T/t.json" "${SAMPLES[@]}" <<'PY' >"$T/c.txt" 2>&1 && pass "counters continue: $(cat "$T/c.txt")" || fail "counters: $(cat "$T/c.txt")"
 import json, sys
 c = json.load(open(sys.argv[1]))["collector"]
 samples = [[int(x) for x in s.split()] for s in sys.argv[2:]]
@@ -144,7 +141,7 @@ PY
 	pass "ctflowStateCreated did not change ($created0): no discontinuity" ||
 	fail "ctflowStateCreated was $created0, now $(created)"
 
-TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/truth.py" compare "$T/truth.events" "$T/tables.json" ||
+TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/truth.py" compare "$T/truth.events" "$T/t.json" ||
 	FAILS=$((FAILS + 1))
 snmpn snmpbulkwalk -Cr25 -Oe -Ot "$SNMP_AGENT" ".$ROOT.1.3" >"$T/bulk.walk" 2>&1
 snmpn snmpwalk -Oe -Ot "$SNMP_AGENT" ".$ROOT.1.2" >>"$T/bulk.walk" 2>&1

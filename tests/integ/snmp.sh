@@ -21,11 +21,8 @@ view systemonly included .1.3.6.1.2.1.1
 rouser ctadmin priv -V ctview
 rocommunity limited 127.0.0.1 -V systemonly"
 snmpd_start "$SNMPD_EXTRA" || exit 1
-cat >"$T/ctflowd.conf" <<EOF
+test_conf "$T/ctflowd.conf" <<EOF
 dump_interval = 1s
-dump_file = $T/tables.json
-agentx_socket = $T/agentx
-agentx_ping = 1s
 top_interval = 2s
 [profile host]
 key = host
@@ -67,7 +64,7 @@ workload 4
 ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
 sleep 1
 n=$(python3 "$TOP/tests/lib/truth.py" count "$T/truth.events")
-check "ctflowd received every DESTROY event ($n)" wait_events "$n" "$T/tables.json"
+check "ctflowd received every DESTROY event ($n)" wait_events "$n" "$T/t.json"
 check "the reference recorder lost no event" truth_clean
 note "agentx: $(grep -c 'subagent connected' "$T/ctflowd.log") connections in ctflowd's log"
 

@@ -12,11 +12,8 @@ ROWS=32768
 
 pair_up
 snmpd_start || exit 1
-cat >"$T/c.conf" <<EOF
-dump_file = $T/t.json
+test_conf "$T/c.conf" <<EOF
 dump_interval = 1s
-agentx_socket = $T/agentx
-agentx_ping = 1s
 [profile service]
 key = proto, port
 [profile flows]
@@ -32,7 +29,7 @@ bg_in "$NS_B" /dev/null "$TOOLS/udpburst" sink 9000 300
 ip netns exec "$NS_A" "$TOOLS/udpburst" send 10.202.0.2 9000 $ROWS 10.202.128.0 4096 0 0 8 >/dev/null
 for i in $(seq 1 50); do
 	tables "$T/t.json"
-	r=$(python3 -c 'import json,sys; print([p for p in json.load(open(sys.argv[1]))["profiles"] if p["name"] == "flows"][0]["rows"])' "$T/t.json")
+	r=$(jget "$T/t.json" profiles.name=flows.rows)
 	[ "$r" -ge $ROWS ] && break
 	sleep 0.2
 done

@@ -41,9 +41,9 @@ refused() { # refused CASE WHY-PATTERN
 	else
 		fail "$1: $(grep state "$T/ctflowd.log" | tr '\n' '|')"
 	fi
-	rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["profiles"][0]["entries"]))' "$T/t.json" 2>/dev/null)
+	rows=$(jget "$T/t.json" profiles.0.entries.#)
 	tables "$T/t.json"
-	rows=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["profiles"][0]["entries"]))' "$T/t.json")
+	rows=$(jget "$T/t.json" profiles.0.entries.#)
 	[ "${rows:-0}" -gt 0 ] && pass "$1: the profile's rows were kept ($rows rows)" ||
 		fail "$1: the profile's rows were lost too"
 	stop

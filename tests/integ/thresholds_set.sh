@@ -18,10 +18,7 @@ trapd_start
 snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public
 rwcommunity private 127.0.0.1" || exit 1
 bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
-cat >"$T/c.conf" <<EOF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
-agentx_ping = 1s
+test_conf "$T/c.conf" <<EOF
 dump_interval = 1s
 state_file = $T/state.conf
 [profile host]
@@ -173,10 +170,7 @@ expect_error "a 129th threshold" resourceUnavailable $T5.21.300 i 4 $T5.2.300 s 
 # 8. the state file never holds what the configuration would refuse, and a
 #    bad entry in it does not stop a start
 kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
-cat >"$T/s.conf" <<CONF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
-agentx_ping = 1s
+test_conf "$T/s.conf" <<CONF
 dump_interval = 1s
 state_file = $T/state8.conf
 [profile host]

@@ -17,10 +17,7 @@ trapd_start
 snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public" || exit 1
 bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
-cat >"$T/c.conf" <<EOF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
-agentx_ping = 1s
+test_conf "$T/c.conf" <<EOF
 dump_interval = 1s
 rcvbuf = 64K
 rcvbuf_max = 64K

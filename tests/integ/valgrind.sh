@@ -14,9 +14,7 @@ notrack_lo "$NS_B"
 P=$((30000 + $$ % 20000))
 bg_in "$NS_B" "$T/socat-u.log" socat -u UDP-RECV:$P,bind=127.0.0.1 OPEN:/dev/null
 bg_in "$NS_B" "$T/socat-t.log" socat -u TCP-LISTEN:$((P + 1)),bind=127.0.0.1,reuseaddr OPEN:/dev/null
-cat >"$T/c.conf" <<EOF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
+test_conf "$T/c.conf" <<EOF
 top_interval = 1s
 dump_interval = 1s
 rcvbuf = 64K

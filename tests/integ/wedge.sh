@@ -28,10 +28,7 @@ trapd_start
 snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public" || exit 1
 bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 200
 truth_start "$NS_B"
-cat >"$T/c.conf" <<CONF
-dump_file = $T/t.json
-agentx_socket = $T/agentx
-agentx_ping = 1s
+test_conf "$T/c.conf" <<CONF
 dump_interval = 5s
 [profile service]
 key = proto,port

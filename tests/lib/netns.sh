@@ -13,6 +13,7 @@
 
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$TOP/tests/lib/rig.sh"   # the parts make bench shares
 TOOLS=$TOP/build/tools
 CTFLOWD=${CTFLOWD:-$TOP/subagent/ctflowd}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
@@ -37,11 +38,7 @@ cleanup() {
 	[ -n "${ORIG_RMEM_MAX:-}" ] && sysctl -qw net.core.rmem_max="$ORIG_RMEM_MAX"
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for p in "${NAMESPACES[@]}"; do
-		# children forked by servers live on in the namespace: kill them too
-		ip netns pids "$p" 2>/dev/null | xargs -r kill -9 2>/dev/null
-		ip netns del "$p" 2>/dev/null
-	done
+	rig_down "${NAMESPACES[@]}"
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -63,16 +60,11 @@ require_root() {
 }
 
 ns_add() {
-	ip netns add "$1" || { fail "ip netns add $1"; exit 1; }
+	rig_ns_add "$1" || { fail "ip netns add $1"; exit 1; }
 	NAMESPACES+=("$1")
-	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 }
 
-ct_enable() { # conntrack accounting, timestamps and events on in namespace $1
-	ip netns exec "$1" sysctl -qw net.netfilter.nf_conntrack_acct=1 \
-		net.netfilter.nf_conntrack_timestamp=1 net.netfilter.nf_conntrack_events=1
-}
+ct_enable() { rig_ct_enable "$1"; }
 
 topo_up() {
 	require_root
@@ -124,16 +116,7 @@ warm_up() {
 pair_up() {
 	require_root
 	ns_add "$NS_A"; ns_add "$NS_B"
-	ip link add va netns "$NS_A" type veth peer name vb netns "$NS_B"
-	ip -n "$NS_A" addr add 10.202.0.1/16 dev va
-	ip -n "$NS_B" addr add 10.202.0.2/16 dev vb
-	ip -n "$NS_A" link set va up; ip -n "$NS_B" link set vb up
-	ip -n "$NS_A" route add local 10.202.128.0/17 dev lo
-	ip -n "$NS_B" route add 10.202.128.0/17 via 10.202.0.1
-	ct_enable "$NS_B"
-	ip netns exec "$NS_B" nft -f "$TOP/kmod/ctflowd.nft" || { fail "nft track"; exit 1; }
-	ip netns exec "$NS_A" ping -q -c 1 -W 2 10.202.0.2 >/dev/null 2>&1
-	ip netns exec "$NS_B" conntrack -F >/dev/null 2>&1
+	rig_pair "$NS_A" "$NS_B" 10.202 || { fail "the namespace pair"; exit 1; }
 }
 
 # Loopback traffic of namespace $1 (collectors, a private snmpd's clients) is
@@ -206,9 +189,24 @@ udp_flows() { # udp_flows COUNT [RATE]
 
 ct_count() { ip netns exec "$1" conntrack -C 2>/dev/null; }
 
+# One value of ctflowd's JSON dump: jget FILE PATH [DEFAULT]; PATH as
+# tests/lib/jget.py takes it (collector.events, ipfix.name=away.buffered,
+# profiles.0.entries.#).  The one JSON reader of the shell tests.
+jget() { python3 "$TOP/tests/lib/jget.py" "$@"; }
+
 # Read one collector counter from the JSON tables.
 collector() { # collector JSONFILE NAME
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["collector"][sys.argv[2]])' "$1" "$2"
+	jget "$1" "collector.$2"
+}
+
+# A test's ctflowd configuration: the lines they all share (the JSON dump
+# in $T/t.json, the private snmpd's AgentX socket, retried every second),
+# then the test's own from stdin.
+test_conf() { # test_conf FILE <<EOF ... EOF
+	{
+		printf 'dump_file = %s\nagentx_socket = %s\nagentx_ping = 1s\n' "$T/t.json" "$T/agentx"
+		cat
+	} >"$1"
 }
 
 # ctflowd in namespace $CTF_NS (default the router) with config file $1;
@@ -230,19 +228,15 @@ ctflowd_start() {
 	return 1
 }
 
-# Ask ctflowd for a fresh JSON dump into $1 (its dump_file) and wait for it.
+# Ask ctflowd for a fresh JSON dump into $1 (its dump_file) and wait for it
+# (each dump is a new file renamed over the last: a new inode).
 tables() { # tables JSONFILE
-	local f=$1 before after i
-	before=$(python3 -c 'import json,sys
-try: print(json.load(open(sys.argv[1]))["generation"])
-except Exception: print(-1)' "$f")
+	local f=$1 before i
+	before=$(stat -c %i "$f" 2>/dev/null)
 	kill -USR1 "$CTF_PID" || return 1
-	for i in $(seq 1 100); do
-		after=$(python3 -c 'import json,sys
-try: print(json.load(open(sys.argv[1]))["generation"])
-except Exception: print(-1)' "$f")
-		[ "$after" != "$before" ] && return 0
-		sleep 0.05
+	for i in $(seq 1 200); do
+		[ "$(stat -c %i "$f" 2>/dev/null)" != "$before" ] && [ -s "$f" ] && return 0
+		sleep 0.025
 	done
 	return 1
 }
@@ -267,7 +261,7 @@ wait_events() { # wait_events N JSONFILE [SECONDS]
 	local want=$1 f=$2 secs=${3:-20} i got
 	for i in $(seq 1 $((secs * 5))); do
 		tables "$f" || return 1
-		got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["collector"]["events"])' "$f")
+		got=$(jget "$f" collector.events)
 		[ "$got" -ge "$want" ] && return 0
 		sleep 0.2
 	done
@@ -300,16 +294,7 @@ trapd_start() {
 
 # snmpd_start [EXTRA-CONFIG-LINES]: writes $T/snmpd.conf, starts snmpd, sets SNMPD_PID.
 snmpd_start() {
-	cat >"$T/snmpd.conf" <<-EOF
-	agentaddress $SNMP_AGENT
-	master agentx
-	agentXSocket unix:$T/agentx
-	agentXPerms 0600 0700
-	agentXTimeout 3
-	agentXRetries 1
-	rocommunity public 127.0.0.1
-	${1:-}
-	EOF
+	rig_snmpd_conf "$T/snmpd.conf" "$SNMP_AGENT" "$T/agentx" 3 1 "${1:-}"
 	snmpd_start_file "$T/snmpd.conf"
 }
 
