@@ -57,12 +57,7 @@ dump_interval = 2s
 dump_file = $T/tables.json
 agentx_socket = $T/agentx
 top_interval = 3s
-[profile host]
-key = host
-[profile service]
-key = proto, port
-[profile pair]
-key = src, dst
+$(std_profiles)
 [profile wan]
 key = host
 addresses = translated

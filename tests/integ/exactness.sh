@@ -12,12 +12,7 @@ topo_up
 cat >"$T/ctflowd.conf" <<EOF
 dump_interval = 1s
 dump_file = $T/tables.json
-[profile host]
-key = host
-[profile service]
-key = proto, port
-[profile pair]
-key = src, dst
+$(std_profiles)
 [profile nat_host]
 key = host
 addresses = translated

@@ -44,12 +44,7 @@ NFCAPD_PID=$LAST_PID
 test_conf "$T/ctflowd.conf" <<CONF
 dump_interval = 300ms
 ipfix_stats_interval = 1s
-[profile host]
-key = host
-[profile service]
-key = proto, port
-[profile pair]
-key = src, dst
+$(std_profiles)
 [collector tshark]
 address = 127.0.0.1
 port = $UDP_PORT

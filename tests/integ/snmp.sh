@@ -24,12 +24,7 @@ snmpd_start "$SNMPD_EXTRA" || exit 1
 test_conf "$T/ctflowd.conf" <<EOF
 dump_interval = 1s
 top_interval = 2s
-[profile host]
-key = host
-[profile service]
-key = proto, port
-[profile pair]
-key = src, dst
+$(std_profiles)
 [profile subnet]
 key = src/24/64, dst/16/48
 [profile wan]

@@ -199,6 +199,13 @@ collector() { # collector JSONFILE NAME
 	jget "$1" "collector.$2"
 }
 
+# The profiles most tests count with, for a configuration's heredoc:
+# per host, per service, per host pair.
+std_profiles() {
+	printf '[profile host]\nkey = host\n[profile service]\nkey = proto, port\n'
+	printf '[profile pair]\nkey = src, dst\n'
+}
+
 # A test's ctflowd configuration: the lines they all share (the JSON dump
 # in $T/t.json, the private snmpd's AgentX socket, retried every second),
 # then the test's own from stdin.
