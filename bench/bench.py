@@ -134,12 +134,13 @@ def flush():
     nsx(NS_B, "conntrack -F", check=False)
 
 
-def generate(count, rate=0, seconds=0, nports=0, procs=1, naddr=4096):
+def generate(count, rate=0, seconds=0, nports=0, procs=1, naddr=4096, first=128):
     """udpburst in the generator namespace; with procs > 1, that many senders
-    in parallel, each over its own share of the tuple space and rate."""
+    in parallel, each over its own share of the tuple space and rate.  The
+    sources start at 10.203.FIRST.0."""
     runs = []
     for i in range(procs):
-        base = "10.203.%d.0" % (128 + i * (64 // procs) * 2)  # disjoint source ranges
+        base = "10.203.%d.0" % (first + i * (64 // procs) * 2)  # disjoint source ranges
         args = "%s/udpburst send 10.203.0.2 9000 %d %s %d" % (TOOLS, count // procs, base, naddr)
         if rate or seconds or nports:
             args += " %d %g" % (rate // procs, seconds)
@@ -609,13 +610,17 @@ def part_memory(report):
     c.start()
     time.sleep(0.5)
     before = rss_kb(c.pid())
-    generate(524288, 0, 0, 128)
-    flush()
-    for _ in range(100):
-        d = c.tables()
-        if d["collector"]["events"] >= 524288:
-            break
-        time.sleep(0.2)
+    # the table full: 1,048,576 distinct rows, ended by sixteen flushes of
+    # 65,536 (one flush of them all is a burst of another part: this one
+    # counts bytes per row at the row limit, the memory bound)
+    for k in range(16):
+        generate(65536, 0, 0, 128, naddr=512, first=128 + 2 * k)
+        flush()
+        for _ in range(100):
+            d = c.tables()
+            if d["collector"]["events"] + d["collector"]["kernel_drops"] >= 65536 * (k + 1):
+                break
+            time.sleep(0.2)
     prof = [p for p in d["profiles"] if p["name"] == "flows"][0]
     # RSS is read after a JSON write, whose buffers are freed again
     after = rss_kb(c.pid())

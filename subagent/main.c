@@ -173,11 +173,18 @@ static void log_started(struct ctflowd *d)
 }
 
 /* clean: the state is complete (an orderly exit), not left by a failed start */
-static void teardown(struct ctflowd *d, int clean)
+static void teardown(struct ctflowd *d, int clean, int rc)
 {
-	snmp_agent_stop(d->snmp); /* first: it reads everything below */
+	int snmp_gone = snmp_agent_stop(d->snmp) == 0; /* first: it reads everything below */
+
 	if (clean)
 		store_seal(d->store);
+	if (!snmp_gone) {
+		/* the SNMP thread may still touch the state: end the process here */
+		if (d->conf.pid_file[0])
+			unlink(d->conf.pid_file);
+		_exit(rc);
+	}
 	ipfix_exporter_free(d->ipfix);
 	ctsock_close(d->cs);
 	track_free(d->track);
@@ -324,7 +331,7 @@ int main(int argc, char **argv)
 		log_warnx("ctflowd did not start");
 	}
 	say_ready(&ready, (unsigned char)rc);
-	teardown(d, clean);
+	teardown(d, clean, rc);
 	lock_give(&d->lock);
 	lock_destroy(&d->lock);
 	free(d);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base_log.h"
@@ -33,6 +34,7 @@
 
 #define SEND_BATCH 32     /* notifications built per hold of the lock */
 #define WAIT_MAX_S 1      /* the longest select(): the stop flag is seen by then */
+#define STOP_WAIT_S 5     /* at exit, the longest wait for the thread */
 
 struct snmp_agent {
 	struct snmp_agent_cfg cfg;
@@ -348,14 +350,26 @@ void snmp_agent_wake(struct snmp_agent *sa)
 		log_warn("snmp: waking the SNMP thread");
 }
 
-void snmp_agent_stop(struct snmp_agent *sa)
+int snmp_agent_stop(struct snmp_agent *sa)
 {
+	struct timespec until;
+	int rc;
+
 	if (!sa)
-		return;
+		return 0;
 	atomic_store(&sa->stop, 1);
 	snmp_agent_wake(sa);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STOP_WAIT_S;
 	lock_give(sa->lock);
-	pthread_join(sa->thread, NULL);
+	rc = pthread_timedjoin_np(sa->thread, NULL, &until);
 	lock_take(sa->lock);
+	if (rc != 0) {
+		/* blocked in a write to an snmpd that does not read (stopped,
+		 * hung): it goes with the process, and what it uses stays */
+		log_warnx("snmp: snmpd does not answer; stopping without the SNMP thread");
+		return -1;
+	}
 	agent_free(sa);
+	return 0;
 }

@@ -41,7 +41,9 @@ struct snmp_agent *snmp_agent_start(const struct snmp_agent_cfg *cfg, const stru
  * or a reload may have started IPFIX export (IPFIX-MIB is then served). */
 void snmp_agent_wake(struct snmp_agent *sa);
 /* Stops and joins the thread; the caller holds the lock (it is let go
- * while the thread finishes its last request). */
-void snmp_agent_stop(struct snmp_agent *sa);
+ * while the thread finishes its last request).  -1 if the thread did not
+ * end within seconds (blocked writing to an snmpd that does not read): it
+ * may still use the state, so the caller must not free it. */
+int snmp_agent_stop(struct snmp_agent *sa);
 
 #endif

@@ -12,7 +12,8 @@
 #     loop is never held up for long (ctflowLoopSlowest);
 #   - SNMP answers again within a second of SIGCONT;
 #   - the threshold alarm raised while snmpd was stopped is held, then
-#     delivered to snmptrapd once snmpd runs again.
+#     delivered to snmptrapd once snmpd runs again;
+#   - SIGTERM while snmpd is stopped ends ctflowd all the same.
 TEST_NAME=wedge
 . "$(dirname "$0")/../lib/netns.sh"
 RATE=30000
@@ -111,4 +112,12 @@ assert c["kernel_drops"] == 0 and c["overruns"] == 0, c
 assert c["loop_slowest_us"] < 1000000, c
 assert c["notify_held"] == 0 and c["notify_sent"] >= 1, c
 PYEOF
+
+# stopping ctflowd while snmpd is stopped again: it ends, in bounded time
+kill -STOP "$SNMPD_PID"
+kill "$CTF_PID"
+for i in $(seq 1 100); do kill -0 "$CTF_PID" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$CTF_PID" 2>/dev/null && pass "SIGTERM while snmpd is stopped: ctflowd ends within $((i / 10)) s" ||
+	fail "ctflowd did not end within 10 s of SIGTERM while snmpd was stopped"
+kill -CONT "$SNMPD_PID"
 finish
