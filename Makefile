@@ -3,6 +3,7 @@
 #   make           build subagent/ctflowd
 #   make check     install test dependencies, build, run every test; ends "N passed, N failed"
 #   make check-cacti  only the Cacti test (conf/cacti with Debian's Cacti)
+#   make check-listen the SNMP tests against ctflowd's own SNMP listener
 #   make demo      run the whole pipeline on real traffic in namespaces it creates
 #   make bench     performance comparison; writes bench/report.md
 #
@@ -27,19 +28,19 @@ CORE = base_log base_clock base_hash base_lock base_loop base_store base_journal
        acct_table acct_track \
        agg_key agg_order agg_table agg_profile agg_conf \
        alarm_def alarm_thresh alarm_health alarm_notify \
-       out_json out_state snmp_index ipfix_enc ipfix_rec ipfix_session ipfix_pump ipfix_transport ipfix_export \
+       out_json out_state snmp_index snmp_creds ipfix_enc ipfix_rec ipfix_session ipfix_pump ipfix_transport ipfix_export \
        ipfix_conf ctflowd_conf
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 # The SNMP layer: the only objects that include net-snmp headers.
 SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_threshold mib_alarm \
-       mib_notify mib_ipfix
+       mib_notify mib_ipfix mib_system snmp_listen
 SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 # The daemon: wires the layers together.
 DAEMON_SRCS = main ctflowd_run ctflowd_reload ctflowd_view
 DAEMON_OBJS = $(DAEMON_SRCS:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
 UNIT_TESTS = test_store test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm \
-             test_notify test_ipfix_session
+             test_notify test_ipfix_session test_creds
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink ctrecord
 TOOL_BINS = $(TOOLS:%=build/tools/%)
@@ -50,7 +51,7 @@ else
 DAEMON = $(BUILD)/ctflowd
 endif
 
-.PHONY: all check check-cacti demo bench tools unit-bin clean deps fuzz-bin install uninstall
+.PHONY: all check check-cacti check-listen demo bench tools unit-bin clean deps fuzz-bin install uninstall
 
 # The default goal builds and does nothing else.
 all: $(DAEMON)
@@ -96,10 +97,13 @@ install: $(DAEMON)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf ] || \
 		install -D -m 644 conf/ctflowd.conf $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf
 	install -D -m 644 conf/snmpd.conf.example $(DESTDIR)$(SYSCONFDIR)/ctflowd/snmpd.conf.example
+	install -D -m 600 conf/snmp-credentials.example \
+		$(DESTDIR)$(SYSCONFDIR)/ctflowd/snmp-credentials.example
 
 # Removes what install put there, and the configuration only if unchanged.
 uninstall:
-	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) $(DESTDIR)$(SYSCONFDIR)/ctflowd/snmpd.conf.example
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) $(DESTDIR)$(SYSCONFDIR)/ctflowd/snmpd.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/ctflowd/snmp-credentials.example
 	cmp -s conf/ctflowd.conf $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/ctflowd/ctflowd.conf || true
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/ctflowd $(DESTDIR)$(MIBDIR)/ietf $(DESTDIR)$(MIBDIR) \
@@ -147,9 +151,9 @@ build/tools/%: tests/tools/%.c
 # libFuzzer targets: clang only.
 FUZZ_SRCS = kern_ctparse base_conf base_journal ctflowd_conf agg_conf ipfix_conf alarm_def base_clock \
             agg_key agg_order agg_profile agg_table acct_table acct_track base_hash base_log base_store \
-            snmp_index ipfix_enc ipfix_rec
+            snmp_index snmp_creds ipfix_enc ipfix_rec
 fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx build/fuzz/fuzz_ipfix \
-	build/fuzz/fuzz_state
+	build/fuzz/fuzz_state build/fuzz/fuzz_creds
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS:%=subagent/%.c)
 	@mkdir -p build/fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isubagent -Itests/unit \
@@ -165,6 +169,11 @@ check: deps
 # database imports conf/cacti and graphs real traffic.
 check-cacti: deps
 	@tests/run.sh integ cacti
+
+# The SNMP tests against ctflowd's own listener (snmp = listen; make check
+# runs them too), and the listener's own test.
+check-listen: deps
+	@tests/run.sh listen && tests/run.sh integ snmp_listen
 
 demo: deps
 	@tests/demo.sh

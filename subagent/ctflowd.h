@@ -51,6 +51,7 @@ struct ctf_health {
 };
 
 struct snmp_agent;
+struct snmp_creds;
 struct ipfix_exporter;
 
 struct ctflowd {
@@ -67,6 +68,7 @@ struct ctflowd {
 	struct notifier *notifier;
 	struct ipfix_exporter *ipfix;
 	struct snmp_agent *snmp;
+	struct snmp_creds *creds;  /* the listener's, while it runs */
 	struct out_view view;
 	struct ctf_health health;
 	int sigfd;

@@ -13,6 +13,7 @@
 
 #include "agg_conf.h"
 #include "ipfix_conf.h"
+#include "snmp_agent.h"
 
 #define KIB 1024ULL
 #define GIB (1024ULL * 1024 * 1024)
@@ -20,6 +21,13 @@
 static const struct conf_word level_words[] = {
 	{ "error", LOG_LVL_ERR }, { "warning", LOG_LVL_WARN }, { "info", LOG_LVL_INFO },
 	{ "debug", LOG_LVL_DEBUG }, { NULL, 0 },
+};
+
+/* snmp: how ctflowd serves SNMP (enum snmp_mode); yes and no as before */
+static const struct conf_word snmp_words[] = {
+	{ "off", SNMP_OFF }, { "no", SNMP_OFF }, { "agentx", SNMP_AGENTX }, { "yes", SNMP_AGENTX },
+	{ "listen", SNMP_LISTEN }, { "both", SNMP_BOTH },
+	{ NULL, 0 },
 };
 
 /* "1.3.6.1.4.1.32473" (a leading dot is fine) into snmp_root. */
@@ -66,7 +74,11 @@ static const struct conf_key global_keys[] = {
 	{ "dump_file", CONF_PATH, 0, 0, GOFF(dump_file), NULL, NULL },
 	{ "pid_file", CONF_PATH, 0, 0, GOFF(pid_file), NULL, NULL },
 	{ "log_level", CONF_WORD, 0, 0, GOFF(log_level), level_words, NULL },
-	{ "snmp", CONF_BOOL, 0, 1, GOFF(snmp), NULL, NULL },
+	{ "snmp", CONF_WORD, 0, 0, GOFF(snmp), snmp_words, NULL },
+	{ "snmp_listen", CONF_STRING, 0, 0, GOFF(snmp_listen), NULL, NULL },
+	{ "snmp_credentials", CONF_PATH, 0, 0, GOFF(snmp_credentials), NULL, NULL },
+	{ "snmp_contact", CONF_STRING, 0, 0, GOFF(snmp_contact), NULL, NULL },
+	{ "snmp_location", CONF_STRING, 0, 0, GOFF(snmp_location), NULL, NULL },
 	{ "agentx_socket", CONF_STRING, 0, 0, GOFF(agentx_socket), NULL, NULL },
 	{ "agentx_ping", CONF_DURATION_MS, 1000, 3600000, GOFF(agentx_ping_ms), NULL, NULL },
 	{ "snmp_root", CONF_CUSTOM, 0, 0, 0, 0, NULL, parse_oid },
@@ -95,7 +107,7 @@ void conf_defaults(struct conf *c)
 	snprintf(c->state_file, sizeof(c->state_file), "/var/lib/ctflowd/thresholds.conf");
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ctflowd");
 	c->log_level = LOG_LVL_INFO;
-	c->snmp = 1;
+	c->snmp = SNMP_AGENTX;
 	/* Explicit, unix only: left unset, net-snmp falls back to tcp:localhost:705
 	 * and every (re)connection attempt becomes a flow in the namespace ctflowd
 	 * accounts. */
@@ -118,11 +130,39 @@ void conf_thresh_env(const struct conf *c, struct thresh_env *env)
 	env->rows_budget = c->threshold_rows;
 }
 
+/* A listener needs addresses and credentials; addresses need a listener. */
+static int snmp_check(const struct conf *c, const char **key, char *why, size_t len)
+{
+	int listens = c->snmp == SNMP_LISTEN || c->snmp == SNMP_BOTH;
+
+	if (listens && !c->snmp_listen[0]) {
+		*key = "snmp";
+		snprintf(why, len, "snmp = %s needs snmp_listen (for example udp:127.0.0.1:1161)",
+			 c->snmp == SNMP_LISTEN ? "listen" : "both");
+		return -1;
+	}
+	if (listens && !c->snmp_credentials[0]) {
+		*key = "snmp";
+		snprintf(why, len, "snmp = %s needs snmp_credentials (a file of communities and "
+			 "users: there is no default community)",
+			 c->snmp == SNMP_LISTEN ? "listen" : "both");
+		return -1;
+	}
+	if (!listens && c->snmp_listen[0]) {
+		*key = "snmp_listen";
+		snprintf(why, len, "snmp_listen is set but snmp is not listen or both");
+		return -1;
+	}
+	return 0;
+}
+
 static int global_finish(void *obj, size_t i, void *ctx, const char **key, char *why, size_t len)
 {
 	const struct conf *c = obj;
 
 	(void)i, (void)ctx;
+	if (snmp_check(c, key, why, len) < 0)
+		return -1;
 	if (c->rcvbuf_max < c->rcvbuf) {
 		*key = "rcvbuf_max";
 		snprintf(why, len, "rcvbuf_max (%llu) is smaller than rcvbuf (%llu)",

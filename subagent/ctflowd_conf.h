@@ -33,7 +33,11 @@ struct conf {
 	char dump_file[PATH_MAX];   /* JSON tables on SIGUSR1 */
 	char pid_file[PATH_MAX];
 	uint64_t log_level;         /* enum log_level */
-	int snmp;                   /* run the AgentX subagent */
+	uint64_t snmp;              /* enum snmp_mode: off, agentx, listen, both */
+	char snmp_listen[512];      /* the listener's addresses, "a, b" */
+	char snmp_credentials[PATH_MAX];  /* communities, users, sinks */
+	char snmp_contact[256];     /* sysContact, sysLocation (listening) */
+	char snmp_location[256];
 	char agentx_socket[256];    /* AgentX master: a unix path or tcp:HOST:PORT */
 	uint32_t agentx_ping_ms;
 	uint32_t snmp_root[32];     /* CTFLOW-MIB's root OID */

@@ -141,6 +141,10 @@ static void keep_restart_only(const struct conf *old, struct conf *nc)
 	KEEP(reliable_events);
 	KEEP(max_tracked_flows);
 	KEEP(snmp);
+	KEEP(snmp_listen);
+	KEEP(snmp_credentials);
+	KEEP(snmp_contact);
+	KEEP(snmp_location);
 	KEEP(agentx_socket);
 	KEEP(agentx_ping_ms);
 	KEEP(snmp_root);

@@ -412,7 +412,7 @@ static int setup_core(struct ctflowd *d)
 		return log_warnx("cannot allocate the threshold tables"), -1;
 	thresh_set_budget(d->thresh, d->conf.threshold_rows);
 	run_observe(d, d->agg);
-	d->notifier = notify_new(d->store, d->conf.snmp, d->health.state_kept);
+	d->notifier = notify_new(d->store, d->conf.snmp != SNMP_OFF, d->health.state_kept);
 	if (!d->notifier)
 		return log_warn("state: notification counters"), -1;
 	return 0;

@@ -49,9 +49,13 @@ static int detach(int *ready)
 	if (pid < 0)
 		return -1;
 	if (pid > 0) { /* the caller: wait for the daemon's word */
+		ssize_t n;
+
 		close(p[1]);
-		while (read(p[0], &status, 1) < 0 && errno == EINTR)
+		while ((n = read(p[0], &status, 1)) < 0 && errno == EINTR)
 			;
+		if (n == 0) /* it said nothing: it died (a crash) before it ran */
+			fprintf(stderr, "ctflowd: the daemon ended while starting\n");
 		waitpid(pid, NULL, 0);
 		_exit(status);
 	}
@@ -131,13 +135,43 @@ static int setup_signals(struct ctflowd *d)
 	return d->sigfd < 0 ? -1 : 0;
 }
 
+/* The credentials file is read before the thread starts: its errors end
+ * the start, on the terminal that started ctflowd. */
+static int load_creds(struct ctflowd *d)
+{
+	char err[1024];
+
+	if (d->conf.snmp != SNMP_LISTEN && d->conf.snmp != SNMP_BOTH)
+		return 0;
+	d->creds = malloc(sizeof(*d->creds));
+	if (!d->creds)
+		return log_warn("snmp_credentials"), -1;
+	if (snmp_creds_load(d->creds, d->conf.snmp_credentials, err, sizeof(err)) < 0) {
+		log_warnx("snmp_credentials: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int start_snmp(struct ctflowd *d)
 {
-	const struct snmp_agent_cfg cfg = { d->conf.agentx_socket, d->conf.agentx_ping_ms,
-					    d->conf.snmp_root, d->conf.snmp_root_len };
+	struct snmp_agent_cfg cfg = {
+		.mode = (int)d->conf.snmp,
+		.socket = d->conf.agentx_socket,
+		.ping_ms = d->conf.agentx_ping_ms,
+		.root = d->conf.snmp_root,
+		.root_len = d->conf.snmp_root_len,
+		.listen = d->conf.snmp_listen,
+		.creds_path = d->conf.snmp_credentials,
+		.contact = d->conf.snmp_contact,
+		.location = d->conf.snmp_location,
+	};
 
-	if (!d->conf.snmp)
+	if (d->conf.snmp == SNMP_OFF)
 		return 0;
+	if (load_creds(d) < 0)
+		return -1;
+	cfg.creds = d->creds;
 	d->snmp = snmp_agent_start(&cfg, &d->view, d->notifier, &d->lock);
 	return d->snmp ? 0 : -1;
 }
@@ -190,6 +224,7 @@ static void teardown(struct ctflowd *d, int clean, int rc)
 	track_free(d->track);
 	notify_free(d->notifier);
 	thresh_set_free(d->thresh);
+	free(d->creds);
 	agg_set_free(d->agg);
 	loop_free(d->loop);
 	store_close(d->store);

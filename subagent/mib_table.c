@@ -176,9 +176,48 @@ static void serve_end(void)
 		lock_leave(served_lock);
 }
 
+/*
+ * past_end(): a GETNEXT past a table's or group's last object leaves the
+ * varbind unanswered, and net-snmp's agent goes on to the next registered
+ * subtree (of this process, or of the master through AgentX).  An explicit
+ * endOfMibView would be taken as an answer by the GETBULK-to-GETNEXT
+ * helper of a listening agent, which ends a bulk walk at the first table's
+ * end; a subagent's agent turned it back into "unanswered" anyway.
+ */
+
+/*
+ * GETBULK (a listening agent's; a master turns it into GETNEXTs before they
+ * reach a subagent): the repetitions of one request are consecutive
+ * varbinds (net-snmp interleaves them only for the response), so one call
+ * answers as many of them as the table holds, with the lock taken once,
+ * where net-snmp's GETBULK-to-GETNEXT helper would go through the whole
+ * agent once per repetition.  What it leaves is what that helper leaves:
+ * the request points at its last varbind, answered (no repetitions left) or
+ * unanswered (past the table: see past_end()), with the repetitions still
+ * to do, which the agent then asks of the next subtree.
+ */
+static void table_bulk(const struct mib_table *t, netsnmp_request_info *r)
+{
+	netsnmp_variable_list *vb = r->requestvb;
+
+	while (table_next(t, vb) && r->repeat > 0 && vb->next_variable) {
+		r->repeat--;
+		snmp_set_var_objid(vb->next_variable, vb->name, vb->name_length);
+		vb = vb->next_variable;
+		vb->type = ASN_PRIV_RETRY;
+		r->requestvb = vb;
+	}
+}
+
 static void table_requests(const struct mib_table *t, netsnmp_agent_request_info *reqinfo,
 			   netsnmp_request_info *requests)
 {
+	if (reqinfo->mode == MODE_GETBULK) {
+		for (netsnmp_request_info *r = requests; r; r = r->next)
+			if (!r->processed)
+				table_bulk(t, r);
+		return;
+	}
 	if (reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT) {
 		if (t->set)
 			t->set(t, reqinfo->mode, reqinfo, requests);
@@ -196,8 +235,7 @@ static void table_requests(const struct mib_table *t, netsnmp_agent_request_info
 			if (err != SNMP_ERR_NOERROR)
 				netsnmp_set_request_error(reqinfo, r, err);
 		} else if (reqinfo->mode == MODE_GETNEXT) {
-			if (!table_next(t, r->requestvb))
-				netsnmp_set_request_error(reqinfo, r, SNMP_ENDOFMIBVIEW);
+			table_next(t, r->requestvb); /* past the end: see past_end() */
 		}
 	}
 }
@@ -213,14 +251,16 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 }
 
 static int register_handler(const char *name, Netsnmp_Node_Handler *fn, void *arg,
-			    const oid *o, size_t len, int writable)
+			    const oid *o, size_t len, int writable, int priority, int bulk)
 {
 	netsnmp_handler_registration *reg = netsnmp_create_handler_registration(
-		name, fn, o, len, writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
+		name, fn, o, len, (writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY) | bulk);
 
 	if (!reg)
 		return -1;
 	reg->handler->myvoid = arg;
+	if (priority)
+		reg->priority = priority;
 	return netsnmp_register_handler(reg) == MIB_REGISTERED_OK ? 0 : -1;
 }
 
@@ -234,7 +274,8 @@ int mib_table_register(struct mib_table *t)
 {
 	if (t->tree)
 		t->find = tree_find;
-	return register_handler(t->name, table_handler, t, t->oid, t->oidlen, t->set != NULL);
+	return register_handler(t->name, table_handler, t, t->oid, t->oidlen, t->set != NULL, 0,
+				HANDLER_CAN_GETBULK);
 }
 
 /* ---- scalar groups: objects at group.N.0 ---- */
@@ -297,8 +338,7 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 			if (err != SNMP_ERR_NOERROR)
 				netsnmp_set_request_error(reqinfo, r, err);
 		} else if (reqinfo->mode == MODE_GETNEXT) {
-			if (!scalar_next(s, r->requestvb))
-				netsnmp_set_request_error(reqinfo, r, SNMP_ENDOFMIBVIEW);
+			scalar_next(s, r->requestvb); /* past the end: see past_end() */
 		}
 	}
 	serve_end();
@@ -307,7 +347,7 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 
 int mib_scalars_register(struct mib_scalars *s)
 {
-	return register_handler(s->name, scalar_handler, s, s->oid, s->oidlen, 0);
+	return register_handler(s->name, scalar_handler, s, s->oid, s->oidlen, 0, s->priority, 0);
 }
 
 /* ---- values ---- */
@@ -332,6 +372,13 @@ void mib_set_gauge(netsnmp_variable_list *vb, uint64_t v)
 	u_long x = v > 0xffffffffu ? 0xffffffffu : (u_long)v;
 
 	snmp_set_var_typed_value(vb, ASN_GAUGE, &x, sizeof(x));
+}
+
+void mib_set_timeticks(netsnmp_variable_list *vb, uint64_t hundredths)
+{
+	u_long x = (u_long)(hundredths & 0xffffffffu); /* TimeTicks wrap */
+
+	snmp_set_var_typed_value(vb, ASN_TIMETICKS, &x, sizeof(x));
 }
 
 void mib_set_integer(netsnmp_variable_list *vb, long v)

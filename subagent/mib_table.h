@@ -60,6 +60,7 @@ struct mib_scalars {
 	unsigned max;
 	const void *ctx;
 	int (*value)(const void *ctx, unsigned n, netsnmp_variable_list *vb);
+	int priority;  /* 0: net-snmp's default (127); larger gives way to others */
 };
 
 /*
@@ -96,6 +97,7 @@ void mib_set_gauge(netsnmp_variable_list *vb, uint64_t v);     /* Gauge32, satur
 void mib_set_integer(netsnmp_variable_list *vb, long v);
 void mib_set_octets(netsnmp_variable_list *vb, const void *p, size_t len);
 void mib_set_string(netsnmp_variable_list *vb, const char *s);
+void mib_set_timeticks(netsnmp_variable_list *vb, uint64_t hundredths);
 void mib_set_oid(netsnmp_variable_list *vb, const oid *o, size_t len);
 /* DateAndTime in UTC; 0 gives '0000010100000000'H ("never"). */
 void mib_set_datetime(netsnmp_variable_list *vb, time_t t);

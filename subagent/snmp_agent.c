@@ -7,8 +7,16 @@
  * netsnmp_check_outstanding_agent_requests().  The request handlers
  * (mib_table) take the state lock themselves.
  *
- * net-snmp reads no configuration files of its own here: ctflowd.conf is
- * the one place ctflowd is configured, and nothing persistent is written.
+ * net-snmp reads no configuration files of its own here: ctflowd.conf (and
+ * the credentials file it names) is the one place ctflowd is configured, and
+ * nothing persistent is written: the SNMPv3 engine's boots are ctflowd's
+ * starts on its state.
+ *
+ * net-snmp's role is one per process: a subagent (agentx, both) or a master
+ * without AgentX (listen).  Listening as a subagent works because an agent
+ * session may be added to any agent; what the subagent registers also goes
+ * to the master, so the groups only the listener needs are registered with
+ * a priority that leaves the master's own in place.
  */
 #include "snmp_agent.h"
 
@@ -31,10 +39,14 @@
 #include "mib_ctflow.h"
 #include "mib_ipfix.h"
 #include "mib_notify.h"
+#include "mib_system.h"
+#include "snmp_listen.h"
 
 #define SEND_BATCH 32     /* notifications built per hold of the lock */
 #define WAIT_MAX_S 1      /* the longest select(): the stop flag is seen by then */
 #define STOP_WAIT_S 5     /* at exit, the longest wait for the thread */
+#define PRIORITY_BESIDE 255  /* the listener's own groups beside a master's */
+#define MAX_SERVED 8
 
 struct snmp_agent {
 	struct snmp_agent_cfg cfg;
@@ -56,6 +68,10 @@ struct snmp_agent {
 	struct mib_table profile, agg, top, threshold, alarm;
 	struct mib_thresh_set threshold_set;
 	struct mib_ipfix ipfix;
+	struct mib_system system;
+	struct snmp_listen_cfg listen;
+	struct creds_oid served[MAX_SERVED];
+	char listen_addrs[512], contact[256], location[256], creds_path[4096];
 	int exporting_at_start;     /* (read by the starting thread, which holds the lock) */
 	int ipfix_registered;
 	int connected;              /* to the master agent, as its callbacks say */
@@ -67,7 +83,9 @@ struct snmp_agent {
  * net-snmp also prepares an SNMPv1 copy for v1 trap sinks, and says that
  * Counter64 varbinds cannot go into it.  A subagent has no trap sinks of its
  * own (the notification goes to the master over AgentX, whole), so the
- * remark is never something an operator can act on.
+ * remark is never something an operator can act on.  Nor is the warning
+ * that no VACM is configured when ctflowd listens: access is decided by
+ * ctflowd's own callbacks (snmp_listen), which net-snmp does not count.
  */
 static int on_netsnmp_log(int major, int minor, void *server, void *client)
 {
@@ -77,7 +95,8 @@ static int on_netsnmp_log(int major, int minor, void *server, void *client)
 
 	(void)major, (void)minor, (void)client;
 	if (!m || !m->msg || strstr(m->msg, "v1 traps can't carry Counter64") ||
-	    strstr(m->msg, "failed to convert v2->v1"))
+	    strstr(m->msg, "failed to convert v2->v1") ||
+	    strstr(m->msg, "no access control information configured"))
 		return 0;
 	len = strlen(m->msg);
 	while (len && m->msg[len - 1] == '\n')
@@ -89,14 +108,27 @@ static int on_netsnmp_log(int major, int minor, void *server, void *client)
 	return 0;
 }
 
+static int listening(const struct snmp_agent *sa)
+{
+	return sa->cfg.mode == SNMP_LISTEN || sa->cfg.mode == SNMP_BOTH;
+}
+
+static int subagent(const struct snmp_agent *sa)
+{
+	return sa->cfg.mode == SNMP_AGENTX || sa->cfg.mode == SNMP_BOTH;
+}
+
 static void configure(const struct snmp_agent *sa)
 {
-	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, subagent(sa));
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 	netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, sa->socket);
+	/* a listener's every request is not a line of the log */
+	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID,
+			       NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
 	/*
 	 * A subagent resolves no names: it needs no MIB module loaded.  Without
 	 * this, init_snmp() loads net-snmp's default list (it reads no snmp.conf
@@ -134,6 +166,12 @@ static int register_ctflow(struct snmp_agent *sa)
 	mib_top_init(&sa->top, sa->v, root, len);
 	mib_threshold_init(&sa->threshold, &sa->threshold_set, sa->v, root, len);
 	mib_alarm_init(&sa->alarm, sa->v, root, len);
+	if (listening(sa)) {
+		mib_system_init(&sa->system, root, len, sa->contact, sa->location,
+				subagent(sa) ? PRIORITY_BESIDE : 0);
+		if (mib_system_register(&sa->system) < 0)
+			return -1;
+	}
 	return mib_scalars_register(&sa->collector) < 0 ||
 	       mib_table_register(&sa->profile) < 0 || mib_table_register(&sa->agg) < 0 ||
 	       mib_table_register(&sa->top) < 0 || mib_table_register(&sa->threshold) < 0 ||
@@ -285,10 +323,28 @@ static void *agent_main(void *arg)
 		return NULL;
 	}
 	register_ipfix(sa, sa->exporting_at_start);
-	say_started(sa, 1);
-	init_snmp("ctflowd"); /* connects to the master, or retries every agentx_ping */
+	if (listening(sa)) {
+		/* a listener that cannot open fails the start, where it is seen */
+		snmp_listen_guard(&sa->listen);
+		init_snmp("ctflowd");
+		if (snmp_listen_open(&sa->listen) < 0) {
+			snmp_listen_close();
+			unregister_callbacks(sa);
+			snmp_shutdown("ctflowd");
+			say_started(sa, -1);
+			return NULL;
+		}
+		if (!subagent(sa))
+			sa->connected = 1; /* notifications go to the sinks at once */
+		say_started(sa, 1);
+	} else {
+		say_started(sa, 1);
+		init_snmp("ctflowd"); /* connects to the master, or retries every agentx_ping */
+	}
 	while (!atomic_load(&sa->stop))
 		wait_and_dispatch(sa);
+	if (listening(sa))
+		snmp_listen_close();
 	unregister_callbacks(sa);
 	snmp_shutdown("ctflowd");
 	return NULL;
@@ -301,6 +357,49 @@ static void agent_free(struct snmp_agent *sa)
 	pthread_cond_destroy(&sa->cv);
 	pthread_mutex_destroy(&sa->mu);
 	free(sa);
+}
+
+static void serve(struct snmp_agent *sa, const uint32_t *o, size_t len)
+{
+	struct creds_oid *e = &sa->served[sa->listen.nserved++];
+
+	e->len = len < CREDS_OID_MAX ? len : CREDS_OID_MAX;
+	memcpy(e->sub, o, e->len * sizeof(o[0]));
+}
+
+/*
+ * What the listener answers for (a view without -V sees all of it), and the
+ * engine: the caller holds the lock, so the state's numbers can be read.
+ */
+static void listen_setup(struct snmp_agent *sa)
+{
+	static const uint32_t ipfix[] = { 1, 3, 6, 1, 2, 1, 193 }, selector[] = { 1, 3, 6, 1, 2, 1, 194 },
+			      sys[] = { 1, 3, 6, 1, 2, 1, 1 }, snmp[] = { 1, 3, 6, 1, 2, 1, 11 },
+			      v3[] = { 1, 3, 6, 1, 6, 3 };
+	struct collector_view cv;
+	char host[256] = "";
+
+	snprintf(sa->listen_addrs, sizeof(sa->listen_addrs), "%s", sa->cfg.listen);
+	snprintf(sa->contact, sizeof(sa->contact), "%s", sa->cfg.contact ? sa->cfg.contact : "");
+	snprintf(sa->location, sizeof(sa->location), "%s",
+		 sa->cfg.location ? sa->cfg.location : "");
+	sa->listen.addresses = sa->listen_addrs;
+	sa->listen.creds = sa->cfg.creds;
+	snprintf(sa->creds_path, sizeof(sa->creds_path), "%s", sa->cfg.creds_path);
+	sa->listen.creds_path = sa->creds_path;
+	sa->listen.served = sa->served;
+	serve(sa, sa->cfg.root, sa->cfg.root_len);
+	serve(sa, ipfix, 7);
+	serve(sa, selector, 7);
+	serve(sa, sys, 7);
+	serve(sa, snmp, 7);
+	serve(sa, v3, 6); /* snmpEngine, the MPD and USM statistics */
+	sa->v->collector(sa->v->arg, &cv);
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	sa->listen.engine_id_len = snmp_engine_id(sa->listen.engine_id, sa->cfg.root,
+						  sa->cfg.root_len, cv.state_created, host);
+	sa->listen.engine_boots = (uint32_t)(cv.starts ? cv.starts : 1);
 }
 
 struct snmp_agent *snmp_agent_start(const struct snmp_agent_cfg *cfg, const struct out_view *v,
@@ -319,6 +418,8 @@ struct snmp_agent *snmp_agent_start(const struct snmp_agent_cfg *cfg, const stru
 	sa->v = v;
 	sa->nt = nt;
 	sa->lock = lock;
+	if (listening(sa))
+		listen_setup(sa);
 	sa->exporting_at_start = v->exporter(v->arg) != NULL;
 	pthread_mutex_init(&sa->mu, NULL);
 	pthread_cond_init(&sa->cv, NULL);

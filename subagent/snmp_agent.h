@@ -8,7 +8,11 @@
  * takes per request and lets go before it talks to snmpd again: a slow or
  * wedged snmpd (a synchronous AgentX ping, a full socket) holds up this
  * thread alone, never the reading of events.  net-snmp reconnects by
- * itself after the master restarts and registers everything again.  This
+ * itself after the master restarts and registers everything again.
+ *
+ * With snmp = listen (or both) the same thread also answers SNMP itself on
+ * the configured addresses (snmp_listen): the same handlers, plus the
+ * system, snmp and engine groups a manager expects of a device.  This
  * header, unlike the snmp_/mib_ sources, includes nothing from net-snmp.
  */
 #ifndef CTFLOWD_SNMP_AGENT_H
@@ -20,12 +24,21 @@
 #include "alarm_notify.h"
 #include "base_lock.h"
 #include "out_view.h"
+#include "snmp_creds.h"
+
+enum snmp_mode { SNMP_OFF, SNMP_AGENTX, SNMP_LISTEN, SNMP_BOTH };
 
 struct snmp_agent_cfg {
+	int mode;                   /* enum snmp_mode, not SNMP_OFF */
 	const char *socket;         /* AgentX master: a unix path or tcp:HOST:PORT */
 	uint32_t ping_ms;           /* how often the master's session is checked */
 	const uint32_t *root;       /* CTFLOW-MIB's root OID */
 	size_t root_len;
+	/* listening: */
+	const char *listen;         /* the addresses */
+	const struct snmp_creds *creds;  /* (must outlive the agent) */
+	const char *creds_path;
+	const char *contact, *location;  /* sysContact, sysLocation */
 };
 
 struct snmp_agent;

@@ -8,6 +8,7 @@
 #
 #   tests/run.sh              everything
 #   tests/run.sh integ NAME   one integration test (tests/integ/NAME.sh)
+#   tests/run.sh listen [NAME]  the SNMP tests against ctflowd's own listener
 set -u
 cd "$(dirname "$0")/.."
 LOGS=build/test-logs
@@ -61,8 +62,19 @@ integ() {
 	done
 }
 
-if [ "${1:-}" = integ ]; then
-	make -s -j"$JOBS" WERROR=1 all tools >/dev/null && integ "${2:-*}"
+# The SNMP tests again, against ctflowd's own listener (snmp = listen)
+# instead of snmpd over AgentX: the same checks, the same MIBs.
+LISTEN_TESTS="snmp snmp_large traps thresholds_set ipfix_mib nagios cacti"
+integ_listen() {
+	local t
+	for t in ${1:-$LISTEN_TESTS}; do
+		suite "integ-$t-listen" env SNMP_MODE=listen bash "tests/integ/$t.sh"
+	done
+}
+
+if [ "${1:-}" = integ ] || [ "${1:-}" = listen ]; then
+	make -s -j"$JOBS" WERROR=1 all tools >/dev/null &&
+		if [ "$1" = integ ]; then integ "${2:-*}"; else integ_listen "${2:-}"; fi
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]; exit
 fi
@@ -86,7 +98,7 @@ step cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,portability,p
 	--std=c11 --inline-suppr -D__GNUC__ -D_GNU_SOURCE -Isubagent subagent tests/unit tests/tools tests/fuzz bench
 units build/gcc ""
 if step build-asan-ubsan make -s -j"$JOBS" BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" WERROR=1 unit-bin; then
+	SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" WERROR=1 all unit-bin; then
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 units build/asan "asan-"
 fi
 # Bounded fuzz runs; the corpora start from real kernel messages and the
@@ -106,8 +118,13 @@ if step build-fuzzers make -s fuzz-bin; then
 	mkdir -p build/fuzz/corpus-state
 	step fuzz-state build/fuzz/fuzz_state -max_total_time="${FUZZ_SECONDS:-30}" \
 		-rss_limit_mb=1024 -print_final_stats=1 build/fuzz/corpus-state
+	mkdir -p build/fuzz/corpus-creds
+	cp conf/snmp-credentials.example build/fuzz/corpus-creds/example
+	step fuzz-creds build/fuzz/fuzz_creds -max_total_time="${FUZZ_SECONDS:-30}" \
+		-rss_limit_mb=1024 -print_final_stats=1 build/fuzz/corpus-creds
 fi
 integ
+integ_listen
 
 echo "# took $(( $(date +%s) - START )) s"
 echo "$PASSED passed, $FAILED failed"

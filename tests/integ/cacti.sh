@@ -97,7 +97,7 @@ cacti_up() {
 
 cacti() { # cacti SCRIPT ARGS...: one of Cacti's CLI scripts, run in our tree
 	local s=$1; shift
-	(cd "$CACTI/cli" && $PHP "$s" "$@")
+	(cd "$CACTI/cli" && in_snmp_ns $PHP "$s" "$@")  # (its database is a unix socket)
 }
 
 # --- ctflowd, snmpd and a first flow, so the rows exist when Cacti looks
@@ -105,10 +105,10 @@ pair_up
 snmpd_start || exit 1
 bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
 # The profiles of the shipped ctflowd.conf: the data queries assume its order.
-{
-	printf 'dump_file = %s\nagentx_socket = %s\ndump_interval = 1s\n' "$T/t.json" "$T/agentx"
+test_conf "$T/c.conf" < <(
+	echo "dump_interval = 1s"
 	awk '/^\[/ { p = /^\[profile / } p && !/^#/' "$TOP/conf/ctflowd.conf"
-} >"$T/c.conf"
+)
 CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
 check "the subagent registered" wait_subagent 30
 ip netns exec "$NS_A" "$TOOLS/flowgen" tcp-client 10.202.0.2 80 1000 0 || fail "first flow"

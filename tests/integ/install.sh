@@ -12,7 +12,8 @@ tree_state() { (cd "$TOP" && git status --porcelain --untracked-files=all 2>/dev
 before=$(tree_state)
 make -s -C "$TOP" install DESTDIR="$R" PREFIX=/usr >"$T/install.log" 2>&1 ||
 	fail "make install: $(tail -n 3 "$T/install.log")"
-want="etc/ctflowd/ctflowd.conf etc/ctflowd/snmpd.conf.example etc/modprobe.d/ctflowd.conf
+want="etc/ctflowd/ctflowd.conf etc/ctflowd/snmpd.conf.example etc/ctflowd/snmp-credentials.example
+etc/modprobe.d/ctflowd.conf
 etc/modules-load.d/ctflowd.conf etc/nftables.d/ctflowd.nft etc/sysctl.d/60-ctflowd.conf
 lib/systemd/system/ctflowd.service usr/sbin/ctflowd usr/sbin/ctflowd-check
 usr/share/man/man5/ctflowd.conf.5 usr/share/man/man8/ctflowd.8 usr/share/ctflowd/mibs/CTFLOW-MIB

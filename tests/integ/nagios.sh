@@ -45,7 +45,7 @@ nagios_check() {
 	line=${line//\$_HOSTSNMPCOMMUNITY\$/public}
 	local i=1
 	for a in "$@"; do line=${line//\$ARG$i\$/$a}; i=$((i + 1)); done
-	eval "$line"
+	in_snmp_ns sh -c "$line"
 }
 expect() { # expect NAME STATUS CHECK ARGS...
 	local what=$1 want=$2 out rc

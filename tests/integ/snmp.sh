@@ -1,5 +1,8 @@
 #!/bin/bash
-# CTFLOW-MIB through a real, private snmpd over AgentX.
+# CTFLOW-MIB through a real, private snmpd over AgentX (SNMP_MODE=listen:
+# through ctflowd's own listener, with the same credentials; snmpd's restart
+# and its example configuration are AgentX's, the listener's example
+# credentials file is tested instead).
 #
 # Real traffic through the NAT router; snmpd is killed in the middle and
 # started again while traffic goes on.  Afterwards the tables read with
@@ -33,7 +36,11 @@ addresses = translated
 EOF
 truth_start "$NS_R"
 ctflowd_start "$T/ctflowd.conf" || exit 1
-check "ctflowd registers with snmpd over AgentX" wait_subagent 20
+if listen_mode; then
+	check "ctflowd answers SNMP on its own port" wait_subagent 20
+else
+	check "ctflowd registers with snmpd over AgentX" wait_subagent 20
+fi
 bg_in "$NS_S" /dev/null "$TOOLS/flowgen" tcp-server 80
 bg_in "$NS_S" /dev/null "$TOOLS/flowgen" udp-server 53
 sleep 0.3
@@ -53,8 +60,10 @@ workload 2
 # snmpd goes away; traffic and accounting go on; snmpd comes back.
 snmpd_stop
 workload 3
-snmpd_start "$SNMPD_EXTRA" || exit 1
-check "ctflowd re-registers by itself after snmpd restarts" wait_subagent 20
+if ! listen_mode; then
+	snmpd_start "$SNMPD_EXTRA" || exit 1
+	check "ctflowd re-registers by itself after snmpd restarts" wait_subagent 20
+fi
 workload 4
 ip netns exec "$NS_R" conntrack -F >/dev/null 2>&1
 sleep 1
@@ -90,6 +99,30 @@ snmpget -v3 -l authPriv -u ctadmin -a SHA -A ctflowd-auth-1 -x AES -X ctflowd-pr
 check "an SNMPv3 authPriv user reads CTFLOW-MIB" grep -q "Counter64: $n" "$T/v3.txt"
 snmpget -v2c -c limited -t 3 -r 1 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" >"$T/limited.txt" 2>&1
 check "a community without the view does not" grep -q "No Such Object" "$T/limited.txt"
+
+if listen_mode; then
+	# conf/snmp-credentials.example as shipped, with only its management
+	# network adapted: ctflowd starts on it, its community and its SNMPv3
+	# user read CTFLOW-MIB and the system group, and SNMPv1 is refused.
+	kill "$CTF_PID"; wait "$CTF_PID" 2>/dev/null
+	sed -e "s|192.0.2.0/24|127.0.0.1|" "$TOP/conf/snmp-credentials.example" >"$T/snmp.creds"
+	chmod 600 "$T/snmp.creds"
+	ctflowd_start "$T/ctflowd.conf" || exit 1
+	snmpget -v2c -c change-this-community -t 3 -r 1 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" \
+		".1.3.6.1.2.1.1.1.0" >"$T/ex-v2.txt" 2>&1
+	check "conf/snmp-credentials.example: its v2c community reads CTFLOW-MIB and sysDescr" \
+		sh -c "grep -q Counter64 '$T/ex-v2.txt' && grep -q 'STRING: \"ctflowd' '$T/ex-v2.txt'"
+	snmpget -v3 -l authPriv -u nms -a SHA-256 -A change-this-auth-pass -x AES \
+		-X change-this-priv-pass -t 3 -r 1 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" \
+		".1.3.6.1.2.1.1.3.0" >"$T/ex-v3.txt" 2>&1
+	check "conf/snmp-credentials.example: its SNMPv3 user reads CTFLOW-MIB and sysUpTime" \
+		sh -c "grep -q Counter64 '$T/ex-v3.txt' && grep -q Timeticks '$T/ex-v3.txt'"
+	snmpget -v1 -c change-this-community -t 1 -r 0 -On "$SNMP_AGENT" ".$ROOT.1.1.4.0" \
+		>"$T/ex-v1.txt" 2>&1
+	check "conf/snmp-credentials.example: SNMPv1 is refused" \
+		sh -c "! grep -q Counter64 '$T/ex-v1.txt'"
+	finish
+fi
 
 # conf/snmpd.conf.example as shipped, with only its paths, port, socket owner
 # and management network adapted to this test: ctflowd reconnects to it and

@@ -159,7 +159,10 @@ def same(a, b, prefix):
 # ---------------------------------------------------------------- sweep
 
 def run(tool, agent, oid):
-    r = subprocess.run([tool, "-v2c", "-c", "public", "-On", "-Oe", "-Ot", "-t", "3", "-r", "0",
+    # SNMP_NS: the agent is ctflowd's own listener, in that namespace
+    ns = os.environ.get("SNMP_NS")
+    pre = ["ip", "netns", "exec", ns] if ns else []
+    r = subprocess.run(pre + [tool, "-v2c", "-c", "public", "-On", "-Oe", "-Ot", "-t", "3", "-r", "0",
                         agent, "." + ".".join(map(str, oid))],
                        capture_output=True, text=True)
     line = r.stdout.strip().splitlines()[0] if r.stdout.strip() else r.stderr.strip()

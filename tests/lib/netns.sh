@@ -17,6 +17,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TOOLS=$TOP/build/tools
 CTFLOWD=${CTFLOWD:-$TOP/subagent/ctflowd}
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+[ "${SNMP_MODE:-}" = listen ] && TEST_NAME=$TEST_NAME-listen
 NSP="cft$$"
 NS_C=$NSP-c NS_R=$NSP-r NS_S=$NSP-s NS_A=$NSP-a NS_B=$NSP-b
 T=$(mktemp -d "/tmp/ctflowd-$TEST_NAME.XXXXXX")
@@ -131,6 +132,18 @@ notrack_lo() { # notrack_lo NS
 	EOF
 }
 
+# Listen mode: the SNMP requests and notifications on namespace $1's
+# loopback are not tracked (only those: a test's own loopback traffic is).
+notrack_snmp() { # notrack_snmp NS
+	ip netns exec "$1" nft list table inet cftsnmp >/dev/null 2>&1 && return 0
+	ip netns exec "$1" nft -f - <<-EOF || { fail "nft notrack of SNMP on lo"; exit 1; }
+	table inet cftsnmp {
+		chain pre { type filter hook prerouting priority raw; iif lo udp dport { $SNMP_PORT, $TRAP_PORT } notrack; iif lo udp sport { $SNMP_PORT, $TRAP_PORT } notrack; }
+		chain out { type filter hook output priority raw; oif lo udp dport { $SNMP_PORT, $TRAP_PORT } notrack; oif lo udp sport { $SNMP_PORT, $TRAP_PORT } notrack; }
+	}
+	EOF
+}
+
 # The mixed workload through the router (21 flows once it has ended): TCP with
 # known payload sizes over IPv4 and IPv6, UDP, DNAT and SNAT, pings; plus the
 # long transfer, started first (3 MB at 600 kB/s, about 5 s), whose pid is
@@ -212,7 +225,13 @@ std_profiles() {
 test_conf() { # test_conf FILE <<EOF ... EOF
 	{
 		printf 'dump_file = %s\nagentx_socket = %s\nagentx_ping = 1s\n' "$T/t.json" "$T/agentx"
-		cat
+		if listen_mode; then
+			printf 'snmp = listen\nsnmp_listen = %s\nsnmp_credentials = %s\n' \
+				"$SNMP_AGENT" "$T/snmp.creds"
+			grep -v '^snmp *='   # a test's own "snmp = no" would be set twice
+		else
+			cat
+		fi
 	} >"$1"
 }
 
@@ -223,6 +242,12 @@ test_conf() { # test_conf FILE <<EOF ... EOF
 ctflowd_start() {
 	local conf=$1; shift
 	grep -q '^state_dir' "$conf" || sed -i "1i state_dir = $T/state-$(basename "$conf" .conf)" "$conf"
+	if listen_mode && grep -q '^snmp = listen' "$conf"; then
+		# the tools ask from inside ctflowd's namespace, over its loopback,
+		# which must not become flows of the tables under test
+		export SNMP_NS=${CTF_NS:-$NS_R}
+		notrack_snmp "$SNMP_NS"
+	fi
 	bg_in "${CTF_NS:-$NS_R}" "$T/ctflowd.log" "$@" "$CTFLOWD" -d -f "$conf"
 	CTF_PID=$LAST_PID
 	local i
@@ -291,16 +316,56 @@ mkdir -p "$T/snmp-persist"
 # "TRAP varbind|varbind|..." (OIDs numeric unless the options load MIBs).
 # snmpd sends to it with: snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public"
 TRAP_PORT=${TRAP_PORT:-$((20000 + ($$ + 7) % 20000))}
+# In listen mode ctflowd sends its notifications itself: snmptrapd then runs
+# in ctflowd's namespace (on its loopback, untracked).
 trapd_start() {
 	echo "disableAuthorization yes" >"$T/snmptrapd.conf"
-	SNMP_PERSISTENT_DIR=$T/trapd-persist /usr/sbin/snmptrapd -f -Lf "$T/trapd.log" -C \
+	local pre=()
+	if listen_mode; then
+		pre=(ip netns exec "$(snmp_ns)")
+		notrack_snmp "$(snmp_ns)"
+	fi
+	SNMP_PERSISTENT_DIR=$T/trapd-persist "${pre[@]}" /usr/sbin/snmptrapd -f -Lf "$T/trapd.log" -C \
 		-c "$T/snmptrapd.conf" -n "${@:--On}" -F "TRAP %V|%v\n" udp:127.0.0.1:$TRAP_PORT \
 		>/dev/null 2>&1 &
 	PIDS+=($!)
 }
 
+# SNMP_MODE=listen runs the same SNMP tests against ctflowd's own listener
+# (snmp = listen) instead of snmpd over AgentX: snmpd_start then starts no
+# snmpd but writes the credentials file from the same lines (communities,
+# users, views and sinks are written alike), test_conf configures the
+# listener on $SNMP_AGENT, and the net-snmp tools (shell functions below;
+# mibcheck.py reads SNMP_NS) ask from inside ctflowd's namespace.
+SNMP_MODE=${SNMP_MODE:-agentx}
+listen_mode() { [ "$SNMP_MODE" = listen ]; }
+# The namespace ctflowd (and so its listener) runs in: the one a test named,
+# else the tracking side of the pair if there is one, else the router.
+snmp_ns() {
+	if [ -n "${SNMP_NS:-}" ]; then echo "$SNMP_NS"
+	elif [ -n "${CTF_NS:-}" ]; then echo "$CTF_NS"
+	elif [[ " ${NAMESPACES[*]} " == *" $NS_B "* ]]; then echo "$NS_B"
+	else echo "$NS_R"; fi
+}
+if listen_mode; then
+	for tool in snmpget snmpgetnext snmpwalk snmpbulkwalk snmpbulkget snmpset snmptable; do
+		eval "$tool() { ip netns exec \"\$(snmp_ns)\" $tool \"\$@\"; }"
+	done
+	unset tool
+fi
+# In listen mode: run a command inside the listener's namespace (else as is).
+in_snmp_ns() { # in_snmp_ns CMD...
+	if listen_mode; then ip netns exec "$(snmp_ns)" "$@"; else "$@"; fi
+}
+
 # snmpd_start [EXTRA-CONFIG-LINES]: writes $T/snmpd.conf, starts snmpd, sets SNMPD_PID.
 snmpd_start() {
+	if listen_mode; then
+		printf 'rocommunity public 127.0.0.1\n%s\n' "${1:-}" >"$T/snmp.creds"
+		chmod 600 "$T/snmp.creds"
+		SNMPD_PID=
+		return 0
+	fi
 	rig_snmpd_conf "$T/snmpd.conf" "$SNMP_AGENT" "$T/agentx" 3 1 "${1:-}"
 	snmpd_start_file "$T/snmpd.conf"
 }
@@ -321,6 +386,7 @@ snmpd_start_file() {
 }
 
 snmpd_stop() {
+	listen_mode && return 0
 	kill "$SNMPD_PID" 2>/dev/null
 	wait "$SNMPD_PID" 2>/dev/null
 }
