@@ -13,6 +13,7 @@ PKGS=(
 	tshark libfixbuf-tools socat nfdump pmacct   # IPFIX collectors and decoders
 	man-db groff-base systemd util-linux passwd  # install: man pages, unit, setpriv, users
 	monitoring-plugins-standard                  # Nagios: the real check_snmp
+	icinga2-bin icinga2-common                   # Icinga 2: the real daemon and its ITL
 	cacti mariadb-server rrdtool php-intl        # Cacti: its own CLI, poller and database
 )
 missing=()

@@ -282,7 +282,8 @@ truth_start() { # truth_start NS
 	sleep 0.3
 }
 
-truth_lines() { grep -c '\[DESTROY\]' "$T/truth.events" 2>/dev/null || echo 0; }
+# (grep -c prints 0 itself when nothing matches, and fails: one number always)
+truth_lines() { local n; n=$(grep -c '\[DESTROY\]' "$T/truth.events" 2>/dev/null); echo "${n:-0}"; }
 
 # The recorder writes a WARNING line when the kernel dropped an event for it
 # or it saw ENOBUFS: the reference itself lost events.
