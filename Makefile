@@ -4,6 +4,7 @@
 #   make check     install test dependencies, build, run every test; ends "N passed, N failed"
 #   make check-cacti  only the Cacti test (conf/cacti with Debian's Cacti)
 #   make check-listen the SNMP tests against ctflowd's own SNMP listener
+#   make check-nms    the NMS tests: Nagios, Icinga 2, Prometheus, Cacti
 #   make demo      run the whole pipeline on real traffic in namespaces it creates
 #   make bench     performance comparison; writes bench/report.md
 #
@@ -51,7 +52,7 @@ else
 DAEMON = $(BUILD)/ctflowd
 endif
 
-.PHONY: all check check-cacti check-listen demo bench tools unit-bin clean deps fuzz-bin install uninstall
+.PHONY: all check check-cacti check-listen check-nms demo bench tools unit-bin clean deps fuzz-bin install uninstall
 
 # The default goal builds and does nothing else.
 all: $(DAEMON)
@@ -169,6 +170,11 @@ check: deps
 # database imports conf/cacti and graphs real traffic.
 check-cacti: deps
 	@tests/run.sh integ cacti
+
+# The NMS tests alone (make check runs them too): Nagios, Icinga 2,
+# Prometheus with snmp_exporter, Cacti; each against real, private servers.
+check-nms: deps
+	@rc=0; for t in nagios icinga prometheus cacti; do tests/run.sh integ $$t || rc=1; done; exit $$rc
 
 # The SNMP tests against ctflowd's own listener (snmp = listen; make check
 # runs them too), and the listener's own test.

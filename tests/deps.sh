@@ -10,6 +10,7 @@ PKGS=(
 	iproute2 nftables conntrack iputils-ping     # namespaces and real conntrack
 	libnetfilter-conntrack-dev                   # tests/tools/ctrecord, the ground truth
 	python3 procps coreutils                     # test scripts
+	curl prometheus prometheus-snmp-exporter      # Prometheus: server, promtool, exporter, generator
 	tshark libfixbuf-tools socat nfdump pmacct   # IPFIX collectors and decoders
 	man-db groff-base systemd util-linux passwd  # install: man pages, unit, setpriv, users
 	monitoring-plugins-standard                  # Nagios: the real check_snmp
