@@ -14,21 +14,13 @@ command -v icinga2 >/dev/null || { fail "icinga2 is not installed (make deps)"; 
 IC=$T/icinga
 mkdir -p "$IC"/{data,log,cache,spool,run,perf}
 pair_up
-snmpd_start || exit 1
-bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
-bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
-test_conf "$T/c.conf" <<EOF
-dump_interval = 1s
-rcvbuf = 64K
-rcvbuf_max = 64K
+nms_gateway <<EOF
 [profile host]
 key = host
 [profile tiny]
 key = src
 rows = 4
 EOF
-CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
-check "ctflowd answers SNMP" wait_subagent 30
 ip netns exec "$NS_A" "$TOOLS/flowgen" tcp-client 10.202.0.2 80 1000 0 || fail "first flow"
 
 # The site's side: the ITL, a generic-service template with short intervals

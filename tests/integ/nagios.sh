@@ -13,21 +13,13 @@ CFG=$TOP/conf/nagios/ctflowd.cfg
 export NAGIOS_PLUGIN_STATE_DIRECTORY=$T/state
 mkdir -p "$NAGIOS_PLUGIN_STATE_DIRECTORY"
 pair_up
-snmpd_start || exit 1
-bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
-bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
-test_conf "$T/c.conf" <<EOF
-dump_interval = 1s
-rcvbuf = 64K
-rcvbuf_max = 64K
+nms_gateway <<EOF
 [profile host]
 key = host
 [profile tiny]
 key = src
 rows = 4
 EOF
-CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
-check "the subagent registered" wait_subagent 30
 
 # nagios_check NAME ARGS...: the command line of check command NAME from the
 # shipped file, with $USER1$, host macros and $ARGn$ filled in; prints its

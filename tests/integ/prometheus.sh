@@ -34,18 +34,10 @@ check "promtool check config: the shipped scrape configuration" promtool check c
 # ---- ctflowd, the exporter, Prometheus
 pair_up
 listen_mode && notrack_lo "$NS_B" # (the exporter's and Prometheus's own loopback traffic)
-snmpd_start || exit 1
-bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
-bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
-test_conf "$T/c.conf" <<EOF
-dump_interval = 1s
-rcvbuf = 64K
-rcvbuf_max = 64K
+nms_gateway <<EOF
 [profile host]
 key = host
 EOF
-CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
-check "ctflowd answers SNMP" wait_subagent 30
 in_snmp_ns prometheus-snmp-exporter --config.file="$P/snmp.yml" \
 	--web.listen-address="127.0.0.1:$EXP_PORT" >"$T/exporter.log" 2>&1 &
 PIDS+=($!)

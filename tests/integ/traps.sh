@@ -14,13 +14,7 @@ TEST_NAME=traps
 ROOT=.1.3.6.1.4.1.32473
 pair_up
 trapd_start
-snmpd_start "trap2sink udp:127.0.0.1:$TRAP_PORT public" || exit 1
-bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
-bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
-test_conf "$T/c.conf" <<EOF
-dump_interval = 1s
-rcvbuf = 64K
-rcvbuf_max = 64K
+nms_gateway "trap2sink udp:127.0.0.1:$TRAP_PORT public" <<EOF
 [profile host]
 key = host
 [profile tiny]
@@ -44,8 +38,6 @@ rising = 1
 falling = 0
 notify_limit = 2
 EOF
-CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
-check "the subagent registered" wait_subagent 30
 
 traps() { # traps PATTERN: how many received traps match
 	grep -c -- "$1" "$T/trapd.log" 2>/dev/null || true

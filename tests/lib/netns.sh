@@ -120,6 +120,21 @@ pair_up() {
 	rig_pair "$NS_A" "$NS_B" 10.202 || { fail "the namespace pair"; exit 1; }
 }
 
+# The gateway the SNMP and NMS tests watch, on the namespace pair (pair_up
+# first): snmpd with the extra lines given (in listen mode: the credentials
+# file), a TCP server on 80 and a UDP sink on 9000 in the tracking
+# namespace, and ctflowd there with dumps every second, a 64K event buffer
+# (so loss can be provoked) and the configuration lines on stdin.
+# nms_gateway [SNMPD-EXTRA-LINES] <<EOF ... EOF
+nms_gateway() {
+	snmpd_start "${1:-}" || exit 1
+	bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
+	bg_in "$NS_B" "$T/sink.out" "$TOOLS/udpburst" sink 9000 300
+	test_conf "$T/c.conf" < <(printf 'dump_interval = 1s\nrcvbuf = 64K\nrcvbuf_max = 64K\n'; cat)
+	CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
+	check "ctflowd answers SNMP" wait_subagent 30
+}
+
 # Loopback traffic of namespace $1 (collectors, a private snmpd's clients) is
 # not tracked: a deployment exports to another box, and here it would be a
 # flow of its own in the tables under test.
