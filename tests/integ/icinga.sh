@@ -72,8 +72,7 @@ n=$(grep -o "Instantiated [0-9]* Services\?" "$T/validate.out" | grep -o "[0-9]*
 [ "${n:-0}" = 4 ] && ! grep -qE "critical/|warning/config" "$T/validate.out" &&
 	pass "icinga2 daemon -C validates the shipped objects: 4 check commands, 4 services applied to the host" ||
 	fail "icinga2 -C: $n services: $(grep -E 'critical|warning' "$T/validate.out" | head -n 3)"
-in_snmp_ns icinga2 daemon -c "$IC/icinga2.conf" "${DIRS[@]}" >"$T/icinga.out" 2>&1 &
-PIDS+=($!)
+bg_snmp_ns "$T/icinga.out" icinga2 daemon -c "$IC/icinga2.conf" "${DIRS[@]}"
 
 # wait_state SERVICE STATE [SECONDS]: Icinga's own result for SERVICE (by
 # its name) reaches STATE (0 OK, 1 WARNING, 2 CRITICAL); prints its output

@@ -38,17 +38,15 @@ nms_gateway <<EOF
 [profile host]
 key = host
 EOF
-in_snmp_ns prometheus-snmp-exporter --config.file="$P/snmp.yml" \
-	--web.listen-address="127.0.0.1:$EXP_PORT" >"$T/exporter.log" 2>&1 &
-PIDS+=($!)
+bg_snmp_ns "$T/exporter.log" prometheus-snmp-exporter --config.file="$P/snmp.yml" \
+	--web.listen-address="127.0.0.1:$EXP_PORT"
 # the shipped scrape configuration, with this test's target, exporter and intervals
 sed -e "s/scrape_interval: 60s/scrape_interval: 3s/; s/evaluation_interval: 60s/evaluation_interval: 1s/" \
 	-e "s/scrape_timeout: 50s/scrape_timeout: 3s/; s|- ctflowd-rules.yml|- $P/ctflowd-rules.yml|" \
 	-e "s/127.0.0.1:9116/127.0.0.1:$EXP_PORT/" -e "/192.0.2.2:1161/d" \
 	-e "s/- 192.0.2.1 .*/- 127.0.0.1:$SNMP_PORT/" "$P/prometheus.yml" >"$T/prometheus.yml"
-in_snmp_ns prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
-	--web.listen-address="127.0.0.1:$PROM_PORT" >"$T/prometheus.log" 2>&1 &
-PIDS+=($!)
+bg_snmp_ns "$T/prometheus.log" prometheus --config.file="$T/prometheus.yml" \
+	--storage.tsdb.path="$T/tsdb" --web.listen-address="127.0.0.1:$PROM_PORT"
 
 scrape() { in_snmp_ns curl -s --max-time 20 "http://127.0.0.1:$EXP_PORT/snmp?module=ctflowd&target=127.0.0.1:$SNMP_PORT"; }
 promql() { # promql EXPR: the first value of an instant query, or empty

@@ -373,6 +373,19 @@ fi
 in_snmp_ns() { # in_snmp_ns CMD...
 	if listen_mode; then ip netns exec "$(snmp_ns)" "$@"; else "$@"; fi
 }
+# The same in the background, for a server: the pid remembered for the
+# cleanup is the command's own (a backgrounded function's would be a shell's,
+# and the server would outlive the test).
+bg_snmp_ns() { # bg_snmp_ns OUTFILE CMD...
+	local out=$1; shift
+	if listen_mode; then
+		ip netns exec "$(snmp_ns)" "$@" >"$out" 2>&1 &
+	else
+		"$@" >"$out" 2>&1 &
+	fi
+	PIDS+=($!)
+	LAST_PID=$!
+}
 
 # snmpd_start [EXTRA-CONFIG-LINES]: writes $T/snmpd.conf, starts snmpd, sets SNMPD_PID.
 snmpd_start() {
