@@ -71,7 +71,6 @@ struct snmp_agent {
 	struct mib_system system;
 	struct snmp_listen_cfg listen;
 	struct creds_oid served[MAX_SERVED];
-	char listen_addrs[512], contact[256], location[256], creds_path[4096];
 	int exporting_at_start;     /* (read by the starting thread, which holds the lock) */
 	int ipfix_registered;
 	int connected;              /* to the master agent, as its callbacks say */
@@ -172,7 +171,7 @@ static int register_ctflow(struct snmp_agent *sa)
 	mib_threshold_init(&sa->threshold, &sa->threshold_set, sa->v, root, len);
 	mib_alarm_init(&sa->alarm, sa->v, root, len);
 	if (listening(sa)) {
-		mib_system_init(&sa->system, root, len, sa->contact, sa->location,
+		mib_system_init(&sa->system, root, len, sa->cfg.contact, sa->cfg.location,
 				subagent(sa) ? PRIORITY_BESIDE : 0);
 		if (mib_system_register(&sa->system) < 0)
 			return -1;
@@ -384,14 +383,9 @@ static void listen_setup(struct snmp_agent *sa)
 	struct collector_view cv;
 	char host[256] = "";
 
-	snprintf(sa->listen_addrs, sizeof(sa->listen_addrs), "%s", sa->cfg.listen);
-	snprintf(sa->contact, sizeof(sa->contact), "%s", sa->cfg.contact ? sa->cfg.contact : "");
-	snprintf(sa->location, sizeof(sa->location), "%s",
-		 sa->cfg.location ? sa->cfg.location : "");
-	sa->listen.addresses = sa->listen_addrs;
+	sa->listen.addresses = sa->cfg.listen;
 	sa->listen.creds = sa->cfg.creds;
-	snprintf(sa->creds_path, sizeof(sa->creds_path), "%s", sa->cfg.creds_path);
-	sa->listen.creds_path = sa->creds_path;
+	sa->listen.creds_path = sa->cfg.creds_path;
 	sa->listen.served = sa->served;
 	serve(sa, sa->cfg.root, sa->cfg.root_len);
 	serve(sa, ipfix, 7);

@@ -34,7 +34,8 @@ struct snmp_agent_cfg {
 	uint32_t ping_ms;           /* how often the master's session is checked */
 	const uint32_t *root;       /* CTFLOW-MIB's root OID */
 	size_t root_len;
-	/* listening: */
+	/* listening (the strings and creds must outlive the agent: ctflowd's
+	 * configuration does) */
 	const char *listen;         /* the addresses */
 	const struct snmp_creds *creds;  /* (must outlive the agent) */
 	const char *creds_path;

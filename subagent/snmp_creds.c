@@ -351,7 +351,6 @@ static int views_named(struct parse *p)
 		for (k = 0; k < p->c->nviews && strcmp(p->c->views[k].name, a->view) != 0; k++)
 			;
 		if (k == p->c->nviews) {
-			p->line = 0;
 			snprintf(p->err, p->errlen, "%s: %s '%s' uses view '%s', which no view line "
 				 "defines", p->name, a->user ? "user" : "community", a->name, a->view);
 			return -1;
