@@ -4,7 +4,7 @@
 #   make check     install test dependencies, build, run every test; ends "N passed, N failed"
 #   make check-cacti  only the Cacti test (conf/cacti with Debian's Cacti)
 #   make check-listen the SNMP tests against ctflowd's own SNMP listener
-#   make check-nms    the NMS tests: Nagios, Icinga 2, Prometheus, Cacti
+#   make check-nms    the NMS tests: Nagios, Icinga 2, Prometheus, Zabbix, Cacti
 #   make demo      run the whole pipeline on real traffic in namespaces it creates
 #   make bench     performance comparison; writes bench/report.md
 #
@@ -172,9 +172,10 @@ check-cacti: deps
 	@tests/run.sh integ cacti
 
 # The NMS tests alone (make check runs them too): Nagios, Icinga 2,
-# Prometheus with snmp_exporter, Cacti; each against real, private servers.
+# Prometheus with snmp_exporter, Zabbix, Cacti; each against real, private
+# servers.
 check-nms: deps
-	@rc=0; for t in nagios icinga prometheus cacti; do tests/run.sh integ $$t || rc=1; done; exit $$rc
+	@rc=0; for t in nagios icinga prometheus zabbix cacti; do tests/run.sh integ $$t || rc=1; done; exit $$rc
 
 # The SNMP tests against ctflowd's own listener (snmp = listen; make check
 # runs them too), and the listener's own test.

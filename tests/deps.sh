@@ -15,6 +15,8 @@ PKGS=(
 	man-db groff-base systemd util-linux passwd  # install: man pages, unit, setpriv, users
 	monitoring-plugins-standard                  # Nagios: the real check_snmp
 	icinga2-bin icinga2-common                   # Icinga 2: the real daemon and its ITL
+	zabbix-server-pgsql zabbix-frontend-php      # Zabbix 6.0: server, frontend API,
+	php-cli php-pgsql postgresql                 #   its private PostgreSQL cluster
 	cacti mariadb-server rrdtool php-intl        # Cacti: its own CLI, poller and database
 )
 missing=()

@@ -64,7 +64,7 @@ integ() {
 
 # The SNMP tests again, against ctflowd's own listener (snmp = listen)
 # instead of snmpd over AgentX: the same checks, the same MIBs.
-LISTEN_TESTS="snmp snmp_large traps thresholds_set ipfix_mib nagios icinga prometheus cacti valgrind"
+LISTEN_TESTS="snmp snmp_large traps thresholds_set ipfix_mib nagios icinga prometheus zabbix cacti valgrind"
 integ_listen() {
 	local t
 	for t in ${1:-$LISTEN_TESTS}; do

@@ -33,8 +33,13 @@ check() { # check NAME CMD...: PASS if CMD succeeds
 }
 note() { echo "  # $*" >&2; }
 
+# Functions a test adds here run first at cleanup, before every remembered
+# process is sent SIGTERM: for a server that must stop before another (a
+# client of a database before the database).
+CLEANUP_FIRST=()
 cleanup() {
 	local p
+	for p in "${CLEANUP_FIRST[@]}"; do "$p"; done
 	[ -n "${ORIG_CT_MAX:-}" ] && sysctl -qw net.netfilter.nf_conntrack_max="$ORIG_CT_MAX"
 	[ -n "${ORIG_RMEM_MAX:-}" ] && sysctl -qw net.core.rmem_max="$ORIG_RMEM_MAX"
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
