@@ -6,6 +6,7 @@
 #   make check-listen the SNMP tests against ctflowd's own SNMP listener
 #   make check-nms    the NMS tests: Nagios, Icinga 2, Prometheus, Zabbix, Cacti
 #   make demo      run the whole pipeline on real traffic in namespaces it creates
+#   make demo-fleet  three gateways into one collector and PostgreSQL
 #   make bench     performance comparison; writes bench/report.md
 #
 # BUILD selects the object directory, so sanitizer and clang builds live beside
@@ -52,7 +53,7 @@ else
 DAEMON = $(BUILD)/ctflowd
 endif
 
-.PHONY: all check check-cacti check-listen check-nms demo bench tools unit-bin clean deps fuzz-bin install uninstall
+.PHONY: all check check-cacti check-listen check-nms demo demo-fleet bench tools unit-bin clean deps fuzz-bin install uninstall
 
 # The default goal builds and does nothing else.
 all: $(DAEMON)
@@ -184,6 +185,9 @@ check-listen: deps
 
 demo: deps
 	@tests/demo.sh
+
+demo-fleet: deps
+	@tests/demo_fleet.sh
 
 bench: deps
 	@bench/run.sh

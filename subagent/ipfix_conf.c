@@ -8,6 +8,7 @@
 #include <string.h>
 
 static const struct conf_word transport_words[] = { { "udp", 0 }, { "tcp", 1 }, { NULL, 0 } };
+static const struct conf_word export_words[] = { { "biflow", 0 }, { "uniflow", 1 }, { NULL, 0 } };
 
 static int parse_address(void *obj, const char *v, char *why, size_t len)
 {
@@ -35,6 +36,7 @@ static const struct conf_key collector_keys[] = {
 	{ "reconnect", CONF_DURATION_MS, 1000, 86400000, COFF(reconnect_ms), NULL, NULL },
 	{ "reconnect_max", CONF_DURATION_MS, 1000, 86400000, COFF(reconnect_max_ms), NULL, NULL },
 	{ "statistics", CONF_BOOL, 0, 1, COFF(cfg.statistics), NULL, NULL },
+	{ "export", CONF_WORD, 0, 0, COFF(uniflow), export_words, NULL },
 };
 
 static void parse_init(void *obj, const char *name)
@@ -69,6 +71,7 @@ static int parse_finish(void *obj, size_t i, void *ctx, const char **key, char *
 	}
 	c->cfg.port = (uint16_t)c->port;
 	c->cfg.tcp = c->tcp != 0;
+	c->cfg.uniflow = c->uniflow != 0;
 	c->cfg.mtu = (uint32_t)c->mtu;
 	c->cfg.buffer = (uint32_t)c->buffer;
 	c->cfg.template_refresh_ms = c->refresh_ms;

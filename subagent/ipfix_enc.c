@@ -124,6 +124,16 @@ int ipfix_msg_template(struct ipfix_msg *m, const struct ipfix_template *t)
 	return 0;
 }
 
+int ipfix_msg_withdraw(struct ipfix_msg *m, const struct ipfix_template *t)
+{
+	if (open_set(m, t->scope ? IPFIX_SET_OPTIONS_TEMPLATE : IPFIX_SET_TEMPLATE, 4, 0) < 0)
+		return -1;
+	put16(m->buf + m->len, t->id);
+	put16(m->buf + m->len + 2, 0);
+	m->len += 4;
+	return 0;
+}
+
 int ipfix_msg_record(struct ipfix_msg *m, const struct ipfix_template *t,
 		     const struct ipfix_values *v)
 {

@@ -68,6 +68,10 @@ int ipfix_msg_template(struct ipfix_msg *m, const struct ipfix_template *t);
 /* Add a data record of template t.  -1 if it does not fit. */
 int ipfix_msg_record(struct ipfix_msg *m, const struct ipfix_template *t,
 		     const struct ipfix_values *v);
+/* Withdraw template t (RFC 7011 8.1: its id, a field count of 0), in a
+ * set of its kind.  One by one: libfixbuf and tshark refuse the "all
+ * templates" form (the set's own id).  -1 if it does not fit. */
+int ipfix_msg_withdraw(struct ipfix_msg *m, const struct ipfix_template *t);
 /* Close the open set and write the header; returns the message length. */
 size_t ipfix_msg_finish(struct ipfix_msg *m, uint32_t export_time, uint32_t seq, uint32_t odid);
 

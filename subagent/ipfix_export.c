@@ -177,6 +177,13 @@ static int map_meter(struct ipfix_exporter *x)
 	return 0;
 }
 
+/* The data templates of both formats (each session uses its collector's). */
+static void set_templates(struct ipfix_common *c, int enterprise)
+{
+	c->ndata = ipfix_rec_templates(enterprise, 0, c->data_t[0], IPFIX_TEMPLATES_MAX);
+	ipfix_rec_templates(enterprise, 1, c->data_t[1], IPFIX_TEMPLATES_MAX);
+}
+
 /* The configuration's collectors, copied: x->cfg.collectors points here. */
 static int keep_cfg(struct ipfix_exporter *x, const struct ipfix_cfg *cfg)
 {
@@ -207,7 +214,7 @@ struct ipfix_exporter *ipfix_exporter_new(const struct ipfix_cfg *cfg, struct lo
 	c->epid = (uint32_t)getpid();
 	if (src)
 		c->src = *src;
-	c->ndata = ipfix_rec_templates(cfg->enterprise_ies, c->data_t, IPFIX_TEMPLATES_MAX);
+	set_templates(c, cfg->enterprise_ies);
 	c->nopt = ipfix_opt_templates(c->opt_t, IPFIX_TEMPLATES_MAX);
 	x->t_pump = loop_timer_add(lp, on_pump, x);
 	x->t_stats = loop_timer_add(lp, on_stats, x);
@@ -269,10 +276,11 @@ static void new_settings(struct ipfix_exporter *x, const struct ipfix_cfg *cfg,
 		return;
 	c->domain = cfg->domain;
 	c->enterprise_ies = cfg->enterprise_ies;
-	c->ndata = ipfix_rec_templates(cfg->enterprise_ies, c->data_t, IPFIX_TEMPLATES_MAX);
+	set_templates(c, cfg->enterprise_ies);
 	for (size_t i = 0; i < n; i++) {
 		if (!kept[i])
 			continue;
+		ipfix_transport_withdraw(&kept[i]->t);
 		ipfix_transport_close(&kept[i]->t);
 		if (templates)
 			ipfix_session_drop_again(&kept[i]->s);
@@ -297,8 +305,10 @@ static struct exp_session *take_same(struct exp_session **old, size_t n,
 /* A collector removed or changed: what waits for it will not be sent. */
 static void retire(struct ipfix_exporter *x, struct exp_session *e)
 {
-	uint64_t n = ipfix_session_drop_all(&e->s);
+	uint64_t n;
 
+	ipfix_transport_withdraw(&e->t); /* before its books are closed */
+	n = ipfix_session_drop_all(&e->s);
 	if (n)
 		log_warnx("ipfix: collector %s removed by the reload: %llu records not sent",
 			  e->s.cfg.name, (unsigned long long)n);
@@ -386,6 +396,8 @@ void ipfix_exporter_abandon(struct ipfix_exporter *x)
 		struct ipfix_session *s = &x->s[i]->s;
 		uint64_t n;
 
+		/* an orderly end: the collector may forget the templates (TCP) */
+		ipfix_transport_withdraw(&x->s[i]->t);
 		/* not acknowledged by now: the collector cannot be counted on to have it */
 		n = ipfix_session_drop_flight(s);
 		if (n)

@@ -43,6 +43,7 @@ struct ipfix_collector_cfg {
 	uint32_t reconnect_ms;      /* first retry after a failure (TCP) */
 	uint32_t reconnect_max_ms;  /* retries back off, doubling, up to this */
 	int statistics;             /* send the options records (and their templates) */
+	int uniflow;                /* a record per direction, standard IEs (ipfix_rec.h) */
 };
 
 struct ipfix_cfg {

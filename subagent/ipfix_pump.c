@@ -67,17 +67,47 @@ const struct ipfix_template *ipfix_session_template(const struct ipfix_session *
 {
 	const struct ipfix_common *c = s->c;
 
-	return i < c->ndata ? c->data_t[i] : i < c->ndata + s->nopt ? c->opt_t[i - c->ndata] : NULL;
+	return i < c->ndata		  ? c->data_t[!!s->cfg.uniflow][i]
+	       : i < c->ndata + s->nopt ? c->opt_t[i - c->ndata]
+					  : NULL;
 }
 
 /* The position of a data template (the options templates follow them). */
-static size_t data_pos(const struct ipfix_common *c, const struct ipfix_template *t)
+static size_t data_pos(const struct ipfix_session *s, const struct ipfix_template *t)
 {
+	const struct ipfix_template *const *d = s->c->data_t[!!s->cfg.uniflow];
 	size_t i = 0;
 
-	while (i + 1 < c->ndata && c->data_t[i] != t)
+	while (i + 1 < s->c->ndata && d[i] != t)
 		i++;
 	return i;
+}
+
+/*
+ * A slice's data records: one biflow record, or in uniflow one per
+ * direction, all of them or none (a slice is never split across messages,
+ * so a collector never sees half of it).  The number added, or -1.
+ */
+static int add_slice(const struct ipfix_session *s, struct ipfix_msg *m,
+		     const struct ipfix_flowrec *r, const struct ipfix_template *t)
+{
+	struct ipfix_msg before = *m;
+	unsigned dirs = s->cfg.uniflow ? ipfix_rec_uni_dirs(r) : 1u;
+	struct ipfix_values v;
+	int n = 0;
+
+	memset(&v, 0, sizeof(v));
+	for (int d = 0; d < 2; d++) {
+		if (!(dirs & (1u << d)))
+			continue;
+		ipfix_rec_values(r, d, &v);
+		if (ipfix_msg_record(m, t, &v) < 0) {
+			*m = before;
+			return -1;
+		}
+		n++;
+	}
+	return n;
 }
 
 /* Announced: the template is in use on this session from now on. */
@@ -199,7 +229,6 @@ static enum ipfix_pump send_stats(struct ipfix_session *s, const struct ipfix_li
 static enum ipfix_pump send_data(struct ipfix_session *s, const struct ipfix_link *l)
 {
 	struct ipfix_common *c = s->c;
-	struct ipfix_values v;
 	struct ipfix_msg m;
 	const struct ipfix_flowrec *r;
 	struct counts k;
@@ -207,17 +236,16 @@ static enum ipfix_pump send_data(struct ipfix_session *s, const struct ipfix_lin
 	struct ipfix_sess_hdr *h = hw(s);
 
 	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
 	ipfix_msg_init(&m, c->msg, s->msg_max);
 	while ((r = sess_ring_peek(s)) != NULL) {
-		const struct ipfix_template *t = ipfix_rec_template(r, c->enterprise_ies);
+		const struct ipfix_template *t = ipfix_rec_template(r, c->enterprise_ies, s->cfg.uniflow);
+		int n = add_slice(s, &m, r, t);
 
-		ipfix_rec_values(r, &v);
-		if (ipfix_msg_record(&m, t, &v) < 0)
+		if (n < 0)
 			break;
 		k.packets += r->packets[0] + r->packets[1];
 		k.octets += r->octets[0] + r->octets[1];
-		k.trecs[data_pos(c, t)]++;
+		k.trecs[data_pos(s, t)] += (uint32_t)n;
 		sess_ring_pop(s);
 	}
 	uint32_t recs = m.records, seq = h->st.seq;
@@ -225,6 +253,31 @@ static enum ipfix_pump send_data(struct ipfix_session *s, const struct ipfix_lin
 	k.records = k.data = recs;
 	h->st.seq += recs;
 	return emit(s, l, ipfix_msg_finish(&m, export_time(), seq, c->domain), &k, began);
+}
+
+int ipfix_session_withdraw(struct ipfix_session *s, const struct ipfix_link *l)
+{
+	struct ipfix_common *c = s->c;
+	struct ipfix_sess_hdr *h = s->h;
+	const struct ipfix_template *t;
+	struct ipfix_msg m;
+	size_t len;
+
+	if (!s->cfg.tcp || !ipfix_session_is_up(s) || h->out.off < h->out.len)
+		return -1;
+	ipfix_msg_init(&m, c->msg, s->msg_max);
+	for (size_t p = 0; (t = ipfix_session_template(s, p)) != NULL; p++)
+		if (s->tmpl[p].live && ipfix_msg_withdraw(&m, t) < 0)
+			return -1;
+	if (!m.len)
+		return -1; /* nothing announced */
+	/* not a data record: the sequence number stays */
+	len = ipfix_msg_finish(&m, export_time(), h->st.seq, c->domain);
+	if (l->write(l->arg, c->msg, len) != (long)len)
+		return -1;
+	for (size_t p = 0; ipfix_session_template(s, p); p++)
+		s->tmpl[p].live = 0;
+	return 0;
 }
 
 /*

@@ -34,9 +34,11 @@ enum src {
 	{ 139, 2, 0, V_ICMP, U, 1 }
 #define COUNTERS { 1, 8, 0, V_OCT, U, 0 }, { 2, 8, 0, V_PKT, U, 0 }, \
 	{ 1, 8, REV, V_ROCT, U, 0 }, { 2, 8, REV, V_RPKT, U, 0 }
+#define UCOUNTERS { 1, 8, 0, V_OCT, U, 0 }, { 2, 8, 0, V_PKT, U, 0 }
 /* flowId (unsigned64) in 4 octets: the conntrack id is 32 bits (reduced size) */
-#define TIMES { 152, 8, 0, V_START, U, 0 }, { 153, 8, 0, V_END, U, 0 }, \
-	{ 136, 1, 0, V_REASON, U, 0 }, { 148, 4, 0, V_FLOWID, U, 0 }, { 239, 1, 0, V_BIDIR, U, 0 }
+#define UTIMES { 152, 8, 0, V_START, U, 0 }, { 153, 8, 0, V_END, U, 0 }, \
+	{ 136, 1, 0, V_REASON, U, 0 }, { 148, 4, 0, V_FLOWID, U, 0 }
+#define TIMES UTIMES, { 239, 1, 0, V_BIDIR, U, 0 }
 #define NAT4 { 225, 4, 0, V_NSRC, B, 0 }, { 226, 4, 0, V_NDST, B, 0 }, \
 	{ 227, 2, 0, V_NSPORT, U, 0 }, { 228, 2, 0, V_NDPORT, U, 0 }
 #define NAT6 { 281, 16, 0, V_NSRC, B, 0 }, { 282, 16, 0, V_NDST, B, 0 }, \
@@ -54,14 +56,27 @@ static const struct ipfix_field f_v4natx[] = { KEYS4, COUNTERS, TIMES, NAT4, CTX
 static const struct ipfix_field f_v6x[] = { KEYS6, COUNTERS, TIMES, CTX };
 static const struct ipfix_field f_v6natx[] = { KEYS6, COUNTERS, TIMES, NAT6, CTX };
 
+static const struct ipfix_field u_v4[] = { KEYS4, UCOUNTERS, UTIMES };
+static const struct ipfix_field u_v4nat[] = { KEYS4, UCOUNTERS, UTIMES, NAT4 };
+static const struct ipfix_field u_v6[] = { KEYS6, UCOUNTERS, UTIMES };
+static const struct ipfix_field u_v6nat[] = { KEYS6, UCOUNTERS, UTIMES, NAT6 };
+static const struct ipfix_field u_v4x[] = { KEYS4, UCOUNTERS, UTIMES, CTX };
+static const struct ipfix_field u_v4natx[] = { KEYS4, UCOUNTERS, UTIMES, NAT4, CTX };
+static const struct ipfix_field u_v6x[] = { KEYS6, UCOUNTERS, UTIMES, CTX };
+static const struct ipfix_field u_v6natx[] = { KEYS6, UCOUNTERS, UTIMES, NAT6, CTX };
+
 #define N(a) (uint16_t)(sizeof(a) / sizeof((a)[0]))
 
-/* [enterprise][v6][nat] */
-static const struct ipfix_template data_templates[2][2][2] = {
-	{ { { 256, N(f_v4), 0, f_v4 }, { 257, N(f_v4nat), 0, f_v4nat } },
-	  { { 258, N(f_v6), 0, f_v6 }, { 259, N(f_v6nat), 0, f_v6nat } } },
-	{ { { 260, N(f_v4x), 0, f_v4x }, { 261, N(f_v4natx), 0, f_v4natx } },
-	  { { 262, N(f_v6x), 0, f_v6x }, { 263, N(f_v6natx), 0, f_v6natx } } },
+/* [uniflow][enterprise][v6][nat] */
+static const struct ipfix_template data_templates[2][2][2][2] = {
+	{ { { { 256, N(f_v4), 0, f_v4 }, { 257, N(f_v4nat), 0, f_v4nat } },
+	    { { 258, N(f_v6), 0, f_v6 }, { 259, N(f_v6nat), 0, f_v6nat } } },
+	  { { { 260, N(f_v4x), 0, f_v4x }, { 261, N(f_v4natx), 0, f_v4natx } },
+	    { { 262, N(f_v6x), 0, f_v6x }, { 263, N(f_v6natx), 0, f_v6natx } } } },
+	{ { { { 264, N(u_v4), 0, u_v4 }, { 265, N(u_v4nat), 0, u_v4nat } },
+	    { { 266, N(u_v6), 0, u_v6 }, { 267, N(u_v6nat), 0, u_v6nat } } },
+	  { { { 268, N(u_v4x), 0, u_v4x }, { 269, N(u_v4natx), 0, u_v4natx } },
+	    { { 270, N(u_v6x), 0, u_v6x }, { 271, N(u_v6natx), 0, u_v6natx } } } },
 };
 
 /* RFC 7011 4.1 Metering Process Statistics */
@@ -151,36 +166,57 @@ void ipfix_rec_from_slice(const struct slice *s, struct ipfix_flowrec *r)
 	memcpy(r->labels, f->labels, f->labels_len);
 }
 
-const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise)
+const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise,
+						int uniflow)
 {
-	return &data_templates[!!enterprise][r->family == AF_INET6][r->nat];
+	return &data_templates[!!uniflow][!!enterprise][r->family == AF_INET6][r->nat];
 }
 
-size_t ipfix_rec_templates(int enterprise, const struct ipfix_template **out, size_t max)
+size_t ipfix_rec_templates(int enterprise, int uniflow, const struct ipfix_template **out,
+			   size_t max)
 {
 	size_t n = 0;
 
 	for (int v6 = 0; v6 < 2; v6++)
 		for (int nat = 0; nat < 2 && n < max; nat++)
-			out[n++] = &data_templates[!!enterprise][v6][nat];
+			out[n++] = &data_templates[!!uniflow][!!enterprise][v6][nat];
 	return n;
 }
 
-void ipfix_rec_values(const struct ipfix_flowrec *r, struct ipfix_values *v)
+unsigned ipfix_rec_uni_dirs(const struct ipfix_flowrec *r)
 {
-	v->p[V_SRC] = r->src.b;
-	v->p[V_DST] = r->dst.b;
-	v->p[V_NSRC] = r->nsrc.b;
-	v->p[V_NDST] = r->ndst.b;
+	unsigned dirs = (r->packets[0] || r->octets[0] ? 1u : 0u) |
+			(r->packets[1] || r->octets[1] ? 2u : 0u);
+
+	return dirs ? dirs : 1u;
+}
+
+size_t ipfix_rec_wire_len(const struct ipfix_flowrec *r, int enterprise, int uniflow)
+{
+	size_t len = ipfix_record_len(ipfix_rec_template(r, enterprise, uniflow));
+
+	return uniflow && ipfix_rec_uni_dirs(r) == 3u ? 2 * len : len;
+}
+
+void ipfix_rec_values(const struct ipfix_flowrec *r, int dir, struct ipfix_values *v)
+{
+	/* the reply direction's record: the original tuple turned around, and
+	 * the translated one too (post-NAT source: where the reply went) */
+	int d = dir != 0;
+
+	v->p[V_SRC] = d ? r->dst.b : r->src.b;
+	v->p[V_DST] = d ? r->src.b : r->dst.b;
+	v->p[V_NSRC] = d ? r->ndst.b : r->nsrc.b;
+	v->p[V_NDST] = d ? r->nsrc.b : r->ndst.b;
 	v->p[V_LABELS] = r->labels;
-	v->u[V_SPORT] = r->sport;
-	v->u[V_DPORT] = r->dport;
-	v->u[V_NSPORT] = r->nsport;
-	v->u[V_NDPORT] = r->ndport;
+	v->u[V_SPORT] = d ? r->dport : r->sport;
+	v->u[V_DPORT] = d ? r->sport : r->dport;
+	v->u[V_NSPORT] = d ? r->ndport : r->nsport;
+	v->u[V_NDPORT] = d ? r->nsport : r->ndport;
 	v->u[V_PROTO] = r->proto;
 	v->u[V_ICMP] = r->icmp;
-	v->u[V_OCT] = r->octets[0];
-	v->u[V_PKT] = r->packets[0];
+	v->u[V_OCT] = r->octets[d];
+	v->u[V_PKT] = r->packets[d];
 	v->u[V_ROCT] = r->octets[1];
 	v->u[V_RPKT] = r->packets[1];
 	v->u[V_START] = r->start_ms;

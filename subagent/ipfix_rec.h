@@ -7,6 +7,13 @@
  * (used when the reply tuple shows translation), optionally with zone, mark
  * and labels as enterprise IEs; and the options templates that carry the
  * exporter's statistics and ctflowd's own loss counters.  Pure.
+ *
+ * Uniflow (a collector's `export = uniflow`, for collectors that drop
+ * enterprise IEs and so RFC 5103's reverse counters): a slice becomes one
+ * record per direction that carried traffic, with standard IEs only.  The
+ * reply direction's record has the original tuple turned around (source:
+ * the original destination), and both share the flowId, which joins them.
+ * Their own template ids: a collector never sees an id change content.
  */
 #ifndef CTFLOWD_IPFIX_REC_H
 #define CTFLOWD_IPFIX_REC_H
@@ -56,11 +63,22 @@ struct ipfix_flowrec {
 
 void ipfix_rec_from_slice(const struct slice *s, struct ipfix_flowrec *r);
 
-/* The template a record is exported with (enterprise: add zone, mark, labels). */
-const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise);
+/* The template a record is exported with (enterprise: add zone, mark, labels;
+ * uniflow: one record per direction, the same template for both). */
+const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise,
+						int uniflow);
 /* All data templates of the configuration, for announcing them. */
-size_t ipfix_rec_templates(int enterprise, const struct ipfix_template **out, size_t max);
-void ipfix_rec_values(const struct ipfix_flowrec *r, struct ipfix_values *v);
+size_t ipfix_rec_templates(int enterprise, int uniflow, const struct ipfix_template **out,
+			   size_t max);
+/* The directions a uniflow export sends a record for: bit 0 original, bit 1
+ * reply; those that carried packets, and the original one when neither did
+ * (so the flow's end is still exported). */
+unsigned ipfix_rec_uni_dirs(const struct ipfix_flowrec *r);
+/* Octets a slice takes on the wire as data records (one, or one per direction). */
+size_t ipfix_rec_wire_len(const struct ipfix_flowrec *r, int enterprise, int uniflow);
+/* The values of the record of direction dir: 0 the biflow record, or the
+ * original direction's uniflow record; 1 the reply direction's. */
+void ipfix_rec_values(const struct ipfix_flowrec *r, int dir, struct ipfix_values *v);
 
 /* ---- options records (RFC 7011 section 4, plus ctflowd's loss counters) ---- */
 

@@ -55,11 +55,14 @@ static void count_sent(struct ipfix_session *s, const struct ipfix_out *m)
  */
 static void drop_record(struct ipfix_session *s, const struct ipfix_flowrec *r)
 {
-	size_t len = ipfix_record_len(ipfix_rec_template(r, s->c->enterprise_ies));
+	size_t len = ipfix_rec_wire_len(r, s->c->enterprise_ies, s->cfg.uniflow);
 	size_t cap = s->msg_max - IPFIX_HDR_LEN - IPFIX_SET_HDR_LEN;
 	struct ipfix_sess_hdr *h = hw(s);
 
-	count_drop(s, 1, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
+	/* notSentFlowTotalCount counts the flow records that were not sent */
+	uint64_t recs = s->cfg.uniflow && ipfix_rec_uni_dirs(r) == 3u ? 2 : 1;
+
+	count_drop(s, recs, r->packets[0] + r->packets[1], r->octets[0] + r->octets[1]);
 	if (!h->drop_fill || h->drop_fill + len > cap) {
 		h->st.discarded_messages++;
 		h->drop_fill = 0;

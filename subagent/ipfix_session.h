@@ -48,7 +48,7 @@ struct ipfix_common {
 	int enterprise_ies;
 	uint32_t epid;              /* exportingProcessId */
 	struct ipfix_source src;    /* ctflowd's loss counters, for the options records */
-	const struct ipfix_template *data_t[IPFIX_TEMPLATES_MAX];
+	const struct ipfix_template *data_t[2][IPFIX_TEMPLATES_MAX]; /* [uniflow] */
 	const struct ipfix_template *opt_t[IPFIX_TEMPLATES_MAX];
 	size_t ndata, nopt;
 	uint8_t msg[65536];         /* where a message is built */
@@ -146,6 +146,10 @@ void ipfix_session_drop_again(struct ipfix_session *s);
 /* In flight: what a connection being closed in order has not had
  * acknowledged; counted as not sent, returns the records. */
 uint64_t ipfix_session_drop_flight(struct ipfix_session *s);
+/* TCP, at an orderly end: withdraw each template the session announced,
+ * in one message written at once, unless a message is half written (the
+ * collector would read garbage).  0 when written, -1 when not. */
+int ipfix_session_withdraw(struct ipfix_session *s, const struct ipfix_link *l);
 
 void ipfix_session_get_stats(const struct ipfix_session *s, struct ipfix_session_stats *out);
 uint64_t ipfix_session_waiting(const struct ipfix_session *s);

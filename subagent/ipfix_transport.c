@@ -216,6 +216,14 @@ static int run_session(struct ipfix_transport *t, int budget)
 	return rc == IPFIX_PUMP_MORE;
 }
 
+void ipfix_transport_withdraw(struct ipfix_transport *t)
+{
+	const struct ipfix_link l = { link_write, t };
+
+	if (t->s->cfg.tcp && t->fd >= 0 && !t->blocked)
+		ipfix_session_withdraw(t->s, &l);
+}
+
 int ipfix_transport_pump(struct ipfix_transport *t, int budget)
 {
 	struct ipfix_session_stats st;

@@ -34,6 +34,8 @@ int ipfix_transport_init(struct ipfix_transport *t, struct ipfix_session *s, str
 /* Connect when due, write what the session has (up to budget messages),
  * settle what the collector acknowledged.  1 when there is more right now. */
 int ipfix_transport_pump(struct ipfix_transport *t, int budget);
+/* TCP, connected: withdraw the session's templates (ipfix_session_withdraw). */
+void ipfix_transport_withdraw(struct ipfix_transport *t);
 /* Close (an orderly end: what is in flight then is not acknowledged). */
 void ipfix_transport_close(struct ipfix_transport *t);
 /* The largest message the path takes (UDP: what fits the MTU). */

@@ -117,8 +117,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ipfix_rec_from_slice(&s, &r);
 	memset(&v, 0, sizeof(v));
-	ipfix_rec_values(&r, &v);
-	const struct ipfix_template *t = ipfix_rec_template(&r, choice & 1);
+	/* bit 2: uniflow, bit 3: its reply-direction record */
+	ipfix_rec_values(&r, (choice >> 3) & 1, &v);
+	const struct ipfix_template *t = ipfix_rec_template(&r, choice & 1, (choice >> 2) & 1);
 	uint8_t *buf = malloc(cap);
 
 	if (!buf)

@@ -113,4 +113,43 @@ TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/ipfixcheck.py" export --truth "$T/t
 	--pcap "$T/cap.pcap" --udp-port $UDP_PORT --tcp-port $TCP_PORT --udp-file "$T/u.ipfix" \
 	--tcp-file "$T/t.ipfix" --nfdump "$T/nf" --pmacct "$T/pm/flows.json" --json "$T/tables.json" \
 	--refresh 2 --long-port 81 --enterprise --domain 4200000000 || FAILS=$((FAILS + 1))
+
+# An orderly end over TCP withdraws every template it announced (RFC 7011
+# 8.1): the stream's last message, after all data, only withdrawals (the
+# decoders above read the stream with it).
+last=$(python3 - "$T/t.ipfix" <<'EOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+off, msgs = 0, []
+while off + 16 <= len(b):
+    n = struct.unpack(">H", b[off + 2:off + 4])[0]
+    msgs.append(b[off:off + n])
+    off += n
+announced, withdrawn, other = set(), set(), 0
+for i, m in enumerate(msgs):
+    o = 16
+    while o + 4 <= len(m):
+        sid, slen = struct.unpack(">HH", m[o:o + 4])
+        p = o + 4
+        while sid in (2, 3) and p + 4 <= o + slen:
+            tid, n = struct.unpack(">HH", m[p:p + 4])
+            if n == 0:
+                withdrawn.add(tid)
+                other += i != len(msgs) - 1
+                p += 4
+                continue
+            announced.add(tid)
+            other += i == len(msgs) - 1
+            p += 6 if sid == 3 else 4
+            for _ in range(n):  # field specifiers: 8 octets with an enterprise number
+                p += 8 if m[p] & 0x80 else 4
+        other += sid >= 256 and i == len(msgs) - 1
+        o += slen
+print(len(b) == off and other == 0 and withdrawn == announced and len(withdrawn) > 0,
+      sorted(withdrawn))
+EOF
+)
+[ "${last%% *}" = True ] &&
+	pass "TCP: the stream ends with the withdrawal of every template it announced: ${last#* }" ||
+	fail "the TCP stream's last message: $last"
 finish

@@ -177,6 +177,8 @@ def received(paths):
 
 
 def counts(msgs):
+    # the withdrawals of an orderly TCP end come after the MIB was read
+    msgs = [m for m in msgs if m.templates or m.records or not m.withdrawn]
     recs = [r for m in msgs for r in m.records]
     per_tid = {}
     for r in recs:
@@ -229,7 +231,8 @@ def tshark_templates(pcap, udp_port, tcp_port):
                                            int(f["cflow.template_field_length"]),
                                            int(f.get("cflow.template_ipfix_field_pen", 0)),
                                            "[Scope]" in fk))
-                    out[(stream, int(tv["cflow.template_id"]))] = fields
+                    if fields:  # (none: a withdrawal, at the session's orderly end)
+                        out[(stream, int(tv["cflow.template_id"]))] = fields
     return out, ports
 
 

@@ -3,7 +3,8 @@
  * the unit tests and the encoder's fuzz target: header version and length,
  * sets that tile the message exactly, template records whose specifiers fit
  * their set, data sets whose length is a whole number of records of a
- * template announced earlier in the message or passed in.
+ * template announced earlier in the message or passed in.  A withdrawal
+ * (field count 0; the set's own id: all of them) forgets templates.
  */
 #ifndef CTFLOWD_IPFIX_CHECK_H
 #define CTFLOWD_IPFIX_CHECK_H
@@ -70,6 +71,13 @@ static int ipfix_check(const uint8_t *m, size_t len, struct known_template *know
 			while (p < end) {
 				uint16_t id;
 				uint32_t reclen;
+
+				if (end - p >= 4 && get16(p + 2) == 0 &&
+				    (get16(p) == set || get16(p) >= 256)) {
+					*nknown = 0; /* (a single id's withdrawal: forgotten too) */
+					p += 4;
+					continue;
+				}
 				size_t n = check_template_record(p, end, set == 3, &id, &reclen);
 
 				if (!n)

@@ -60,6 +60,7 @@ static void every_key_is_typed(void)
 		"address = 192.0.2.10\n"
 		"port = 9995\n"
 		"statistics = no\n"
+		"export = uniflow\n"
 		"[collector central]\n"
 		"address = 2001:db8::10\n"
 		"transport = tcp\n"
@@ -121,6 +122,8 @@ static void every_key_is_typed(void)
 	CHECK_EQ_U(c.collectors[0].reconnect_max_ms, 300000);
 	CHECK_EQ_U(c.collectors[1].reconnect_max_ms, 20000);
 	CHECK_EQ_U(c.collectors[1].statistics, 1);
+	CHECK_EQ_U(c.collectors[0].uniflow, 1);
+	CHECK_EQ_U(c.collectors[1].uniflow, 0); /* biflow by default */
 	CHECK_EQ_U(c.profiles[1].top, 10);
 	CHECK_EQ_U(c.nprofiles, 2); /* named profiles replace the defaults */
 	CHECK(strcmp(c.profiles[0].name, "subnets") == 0);
@@ -151,6 +154,7 @@ static void errors_name_file_line_and_reason(void)
 		{ "[collector x]\n", "t.conf:1: [collector x] has no 'address'" },
 		{ "[collector x]\naddress = 10.0.0.300\n", "t.conf:2: address: '10.0.0.300' is not an IPv4 or IPv6 address" },
 		{ "[collector x]\naddress = ::1\ntransport = sctp\n", "t.conf:3: transport: 'sctp' is not udp or tcp" },
+		{ "[collector x]\naddress = ::1\nexport = netflow\n", "t.conf:3: export: 'netflow' is not biflow or uniflow" },
 		{ "[collector x]\naddress = ::1\nport = 70000\n", "t.conf:3: port: 70000 is out of range 1..65535" },
 		{ "[collector x]\naddress = ::1\n[collector x]\naddress = ::1\n", "t.conf:3: collector 'x' is defined twice" },
 		{ "[collector x]\naddress = ::1\nrows = 5\n", "t.conf:3: unknown key 'rows' in [collector x]" },

@@ -49,32 +49,40 @@ static struct ct_flow dnat_flow(void)
 	return f;
 }
 
+/* Its whole life as one slice: 0x1122334455 octets (above 2^32) in 7
+ * packets one way, 300 in 5 the other. */
+static void dnat_slice(const struct ct_flow *f, struct ipfix_flowrec *r)
+{
+	struct slice s;
+
+	memset(&s, 0, sizeof(s));
+	s.flow = f;
+	s.flags = SLICE_START | SLICE_END;
+	s.reason = SLICE_DESTROY;
+	s.time_ns = f->stop_ns;
+	s.bytes[0] = 0x1122334455ull;
+	s.pkts[0] = 7;
+	s.bytes[1] = 300;
+	s.pkts[1] = 5;
+	ipfix_rec_from_slice(&s, r);
+}
+
 static void dnat_flow_encodes_to_rfc_bytes(void)
 {
 	struct ct_flow f = dnat_flow();
-	struct slice s;
 	struct ipfix_flowrec r;
 	struct ipfix_values v;
 	struct ipfix_msg m;
 	uint8_t buf[512];
 
-	memset(&s, 0, sizeof(s));
-	s.flow = &f;
-	s.flags = SLICE_START | SLICE_END;
-	s.reason = SLICE_DESTROY;
-	s.time_ns = f.stop_ns;
-	s.bytes[0] = 0x1122334455ull; /* above 2^32 */
-	s.pkts[0] = 7;
-	s.bytes[1] = 300;
-	s.pkts[1] = 5;
-	ipfix_rec_from_slice(&s, &r);
+	dnat_slice(&f, &r);
 	CHECK_EQ_U(r.nat, 1);
 	CHECK_EQ_U(r.reason, END_OF_FLOW);
-	const struct ipfix_template *t = ipfix_rec_template(&r, 0);
+	const struct ipfix_template *t = ipfix_rec_template(&r, 0, 0);
 
 	CHECK_EQ_U(t->id, 257);
 	memset(&v, 0, sizeof(v));
-	ipfix_rec_values(&r, &v);
+	ipfix_rec_values(&r, 0, &v);
 	ipfix_msg_init(&m, buf, sizeof(buf));
 	CHECK(ipfix_msg_record(&m, t, &v) == 0);
 	size_t len = ipfix_msg_finish(&m, 0x65000000, 42, 7);
@@ -180,7 +188,7 @@ static void options_templates_get_a_set_each_without_padding(void)
 static void records_never_overflow_the_message(void)
 {
 	const struct ipfix_template *tt[8];
-	size_t nt = ipfix_rec_templates(1, tt, 8);
+	size_t nt = ipfix_rec_templates(1, 0, tt, 8);
 	struct ipfix_values v;
 	struct ipfix_msg m;
 	uint8_t buf[1472];
@@ -247,8 +255,118 @@ static void plain_ipv6_icmp_uses_the_v6_template(void)
 	ipfix_rec_from_slice(&s, &r);
 	CHECK_EQ_U(r.nat, 0);
 	CHECK_EQ_U(r.icmp, 128 << 8);
-	CHECK_EQ_U(ipfix_rec_template(&r, 0)->id, 258);
-	CHECK_EQ_U(ipfix_rec_template(&r, 1)->id, 262);
+	CHECK_EQ_U(ipfix_rec_template(&r, 0, 0)->id, 258);
+	CHECK_EQ_U(ipfix_rec_template(&r, 1, 0)->id, 262);
+}
+
+/*
+ * Uniflow: the DNAT'd flow as two records of template 265 (standard IEs
+ * only), the reply direction's with the tuples turned around: the server's
+ * answer from 192.0.2.1:8080 (really 10.1.0.5:80) to 10.0.0.1:40000.
+ */
+static void uniflow_reply_record_is_the_turned_tuple(void)
+{
+	struct ct_flow f = dnat_flow();
+	struct ipfix_flowrec r;
+	struct ipfix_values v;
+	struct ipfix_msg m;
+	uint8_t buf[512];
+
+	dnat_slice(&f, &r);
+	const struct ipfix_template *t = ipfix_rec_template(&r, 0, 1);
+
+	CHECK_EQ_U(t->id, 265);
+	for (unsigned i = 0; i < t->nfields; i++)
+		CHECK(t->f[i].pen == 0 && t->f[i].ie != 239); /* no enterprise IE, no biflowDirection */
+	CHECK_EQ_U(ipfix_rec_uni_dirs(&r), 3);
+	CHECK_EQ_U(ipfix_rec_wire_len(&r, 0, 1), 2 * ipfix_record_len(t));
+	CHECK_EQ_U(ipfix_rec_wire_len(&r, 0, 0), ipfix_record_len(ipfix_rec_template(&r, 0, 0)));
+	memset(&v, 0, sizeof(v));
+	ipfix_rec_values(&r, 1, &v);
+	ipfix_msg_init(&m, buf, sizeof(buf));
+	CHECK(ipfix_msg_record(&m, t, &v) == 0);
+	size_t len = ipfix_msg_finish(&m, 0x65000000, 42, 7);
+	static const uint8_t want[] = {
+		0x00, 0x0a, 0x00, 0x54,             /* version 10, length 16 + 4 + 64 */
+		0x65, 0x00, 0x00, 0x00,             /* export time */
+		0x00, 0x00, 0x00, 0x2a,             /* sequence 42 */
+		0x00, 0x00, 0x00, 0x07,             /* observation domain 7 */
+		0x01, 0x09, 0x00, 0x44,             /* data set 265, length 4 + 64 */
+		192, 0, 2, 1, 10, 0, 0, 1,          /* source: the original destination */
+		0x1f, 0x90, 0x9c, 0x40,             /* ports 8080, 40000 */
+		6, 0x00, 0x00,                      /* protocolIdentifier, icmpTypeCodeIPv4 */
+		0, 0, 0, 0, 0, 0, 0x01, 0x2c,       /* octetDeltaCount: the reply's 300 */
+		0, 0, 0, 0, 0, 0, 0, 5,             /* packetDeltaCount: 5 */
+		0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x7b, /* flowStartMilliseconds */
+		0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x7d, 0x50, /* flowEndMilliseconds */
+		3,                                  /* flowEndReason */
+		0x01, 0x02, 0x03, 0x04,             /* flowId: the same as the original's */
+		10, 1, 0, 5, 10, 0, 0, 1,           /* postNAT source 10.1.0.5, destination 10.0.0.1 */
+		0x00, 0x50, 0x9c, 0x40,             /* postNAPT ports 80, 40000 */
+	};
+	CHECK_EQ_U(len, sizeof(want));
+	CHECK(len == sizeof(want) && same_bytes(buf, want, len));
+
+	/* only the reply carried traffic: one record, the reply's; none did: the original's */
+	r.octets[0] = r.packets[0] = 0;
+	CHECK_EQ_U(ipfix_rec_uni_dirs(&r), 2);
+	CHECK_EQ_U(ipfix_rec_wire_len(&r, 0, 1), ipfix_record_len(t));
+	r.octets[1] = r.packets[1] = 0;
+	CHECK_EQ_U(ipfix_rec_uni_dirs(&r), 1);
+	/* every uniflow template has an id of its own, none a biflow one */
+	const struct ipfix_template *bi[8], *uni[8];
+	size_t nb = ipfix_rec_templates(1, 0, bi, 8), nu = ipfix_rec_templates(1, 1, uni, 8);
+
+	CHECK_EQ_U(nb, nu);
+	for (size_t i = 0; i < nu; i++)
+		for (size_t j = 0; j < nb; j++)
+			CHECK(uni[i]->id != bi[j]->id);
+}
+
+/* RFC 7011 8.1: withdrawals are template records with no field; data
+ * templates share a template set, options ones an options template set. */
+static void withdrawal_of_templates_is_rfc_bytes(void)
+{
+	const struct ipfix_template *d[8], *o[8];
+	struct ipfix_msg m;
+	uint8_t buf[64];
+
+	ipfix_rec_templates(0, 0, d, 8);
+	ipfix_opt_templates(o, 8);
+	ipfix_msg_init(&m, buf, sizeof(buf));
+	CHECK(ipfix_msg_withdraw(&m, d[0]) == 0 && ipfix_msg_withdraw(&m, d[1]) == 0);
+	CHECK(ipfix_msg_withdraw(&m, o[0]) == 0);
+	size_t len = ipfix_msg_finish(&m, 0x65000000, 9, 7);
+	static const uint8_t want[] = {
+		0x00, 0x0a, 0x00, 0x24, 0x65, 0x00, 0x00, 0x00, /* version, length 36, time */
+		0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x07, /* sequence 9 (unchanged), domain */
+		0x00, 0x02, 0x00, 0x0c,                         /* template set, length 12 */
+		0x01, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x00, /* 256 and 257, no field */
+		0x00, 0x03, 0x00, 0x08, 0x01, 0x2c, 0x00, 0x00, /* options set: 300, no field */
+	};
+	CHECK_EQ_U(len, sizeof(want));
+	CHECK(len == sizeof(want) && same_bytes(buf, want, len));
+	CHECK_EQ_U(m.records, 0);
+	ipfix_msg_init(&m, buf, 16 + 4);
+	CHECK(ipfix_msg_withdraw(&m, d[0]) < 0); /* no room */
+}
+
+/* No id means two things: every template ctflowd can send, in any
+ * configuration, has an id of its own (a reload or an upgrade never
+ * redefines an id a collector knows). */
+static void every_template_id_has_one_content(void)
+{
+	const struct ipfix_template *all[40];
+	size_t n = 0;
+
+	for (int e = 0; e < 2; e++)
+		for (int u = 0; u < 2; u++)
+			n += ipfix_rec_templates(e, u, all + n, 8);
+	n += ipfix_opt_templates(all + n, 8);
+	CHECK_EQ_U(n, 19);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			CHECK(all[i]->id != all[j]->id);
 }
 
 int main(void)
@@ -260,5 +378,8 @@ int main(void)
 	RUN(records_never_overflow_the_message);
 	RUN(unobserved_and_interim_slices_carry_their_end_reason);
 	RUN(plain_ipv6_icmp_uses_the_v6_template);
+	RUN(uniflow_reply_record_is_the_turned_tuple);
+	RUN(withdrawal_of_templates_is_rfc_bytes);
+	RUN(every_template_id_has_one_content);
 	TAP_DONE();
 }

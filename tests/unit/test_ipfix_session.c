@@ -37,6 +37,7 @@ struct fake {
 	struct known_template known[16];
 	size_t nknown;
 	int bad;
+	int odd;                     /* flow messages with an odd number of records */
 };
 
 static long fake_write(void *arg, const uint8_t *p, size_t len)
@@ -79,8 +80,10 @@ static void collector_read(struct fake *f, size_t acked)
 			f->saw_template = 1;
 		f->next_seq += nrec;
 		/* flow records: those of data sets whose template id is below 400 */
-		if (get16(m + 16) >= 256 && get16(m + 16) < 303)
+		if (get16(m + 16) >= 256 && get16(m + 16) < 303) {
 			f->records += nrec;
+			f->odd += nrec % 2;
+		}
 		f->read += mlen;
 	}
 }
@@ -97,6 +100,8 @@ static void fake_connect(struct fake *f)
 static struct ipfix_common common;
 static struct store *st;
 static uint8_t *region;
+static int uniflow;       /* the next setup's export format */
+static int both_ways;     /* push()'s records carry a reply */
 
 static void setup(struct ipfix_session *s, int tcp, uint32_t buffer)
 {
@@ -108,7 +113,8 @@ static void setup(struct ipfix_session *s, int tcp, uint32_t buffer)
 	memset(&common, 0, sizeof(common));
 	common.st = st;
 	common.domain = 7;
-	common.ndata = ipfix_rec_templates(0, common.data_t, IPFIX_TEMPLATES_MAX);
+	common.ndata = ipfix_rec_templates(0, 0, common.data_t[0], IPFIX_TEMPLATES_MAX);
+	ipfix_rec_templates(0, 1, common.data_t[1], IPFIX_TEMPLATES_MAX);
 	common.nopt = ipfix_opt_templates(common.opt_t, IPFIX_TEMPLATES_MAX);
 	memset(&c, 0, sizeof(c));
 	snprintf(c.name, sizeof(c.name), "t");
@@ -117,6 +123,7 @@ static void setup(struct ipfix_session *s, int tcp, uint32_t buffer)
 	c.buffer = buffer;
 	c.mtu = 1500;
 	c.template_refresh_ms = 600000;
+	c.uniflow = uniflow;
 	free(region);
 	region = calloc(1, ipfix_session_region_size(buffer));
 	ipfix_session_attach(s, &common, &c, tcp ? IPFIX_MSG_MAX : 1472, region, 0);
@@ -138,6 +145,8 @@ static void push(struct ipfix_session *s, unsigned n)
 		r.dport = 53;
 		r.packets[0] = 1;
 		r.octets[0] = 60;
+		r.packets[1] = both_ways ? 1u : 0u;
+		r.octets[1] = both_ways ? 90u : 0u;
 		r.id = ++id;
 		ipfix_session_push(s, &r);
 	}
@@ -286,11 +295,105 @@ static void the_books_balance_under_any_transport(void)
 	free(f);
 }
 
+/*
+ * Uniflow: a slice with traffic both ways is two records, in the same
+ * message always (the pair never split), counted as two flow records in
+ * the statistics and in the sequence numbers; one way only, one record.
+ */
+static void uniflow_sends_a_record_per_direction(void)
+{
+	struct ipfix_session s;
+	struct fake *f = calloc(1, sizeof(*f));
+	const struct ipfix_link l = { fake_write, f };
+	struct ipfix_session_stats ss;
+
+	uniflow = both_ways = 1;
+	setup(&s, 0, 1000);
+	f->seq_ok = f->templates_first = 1;
+	push(&s, 301); /* more than a datagram holds: the pairs must not split */
+	ipfix_session_up(&s);
+	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
+		;
+	collector_read(f, f->len);
+	ipfix_session_get_stats(&s, &ss);
+	CHECK_EQ_U(f->bad, 0);
+	CHECK(f->seq_ok && f->templates_first);
+	CHECK_EQ_U(f->records, 602);
+	CHECK_EQ_U(f->odd, 0);
+	CHECK_EQ_U(ss.records, 602);
+	CHECK_EQ_U(ipfix_session_template(&s, 0)->id, 264);
+	both_ways = 0;
+	push(&s, 5);
+	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
+		;
+	collector_read(f, f->len);
+	CHECK_EQ_U(f->records, 607);
+	/* a lost datagram: its flow records, two a slice, not sent */
+	both_ways = 1;
+	push(&s, 10);
+	f->mode = LOSE;
+	ipfix_session_pump(&s, &l, 64);
+	ipfix_session_get_stats(&s, &ss);
+	CHECK_EQ_U(ss.notsent_flows, 20);
+	uniflow = both_ways = 0;
+	free(f);
+}
+
+/* TCP, at an orderly end: one message withdrawing every template, after
+ * the data; the templates are no longer live (IPFIX-MIB drops their rows).
+ * UDP: none (RFC 7011 8.1: withdrawals are for reliable transports). */
+static void templates_are_withdrawn_at_an_orderly_tcp_end(void)
+{
+	struct ipfix_session s;
+	struct fake *f = calloc(1, sizeof(*f));
+	const struct ipfix_link l = { fake_write, f };
+	struct ipfix_session_stats ss;
+
+	setup(&s, 1, 1000);
+	f->tcp = 1;
+	f->seq_ok = f->templates_first = 1;
+	ipfix_session_up(&s);
+	push(&s, 20);
+	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
+		;
+	size_t before = f->len;
+
+	CHECK(s.tmpl[0].live);
+	size_t live = 0;
+
+	for (size_t p = 0; ipfix_session_template(&s, p); p++)
+		live += s.tmpl[p].live != 0;
+	CHECK(ipfix_session_withdraw(&s, &l) == 0);
+	/* header and one set withdrawing the live data templates (no options
+	 * template was announced: this session sends no statistics) */
+	CHECK_EQ_U(f->len - before, 20 + 4 * live);
+	CHECK_EQ_U(get16(f->stream + before + 16), 2);
+	CHECK_EQ_U(get16(f->stream + before + 20), 256);
+	collector_read(f, f->len);
+	ipfix_session_get_stats(&s, &ss);
+	CHECK_EQ_U(f->bad, 0);
+	CHECK(f->seq_ok);
+	CHECK_EQ_U(f->nknown, 0); /* the collector forgot them */
+	CHECK(!s.tmpl[0].live);
+	free(f);
+
+	f = calloc(1, sizeof(*f));
+	const struct ipfix_link lu = { fake_write, f };
+
+	setup(&s, 0, 1000);
+	ipfix_session_up(&s);
+	CHECK(ipfix_session_withdraw(&s, &lu) < 0);
+	CHECK_EQ_U(f->len, 0);
+	free(f);
+}
+
 int main(void)
 {
 	RUN(templates_then_data_with_sequence_numbers);
 	RUN(unacknowledged_messages_are_not_sent);
 	RUN(the_books_balance_under_any_transport);
+	RUN(uniflow_sends_a_record_per_direction);
+	RUN(templates_are_withdrawn_at_an_orderly_tcp_end);
 	free(region);
 	store_close(st);
 	TAP_DONE();
