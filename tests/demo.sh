@@ -17,14 +17,9 @@
 # ends with "make demo: FAILED" naming each part that failed, and exits 1.
 TEST_NAME=demo
 . "$(dirname "$0")/lib/netns.sh"
+DEMO="make demo"
+. "$TOP/tests/lib/demo.sh"
 cd "$TOP" && make -s all tools || { echo "make demo: FAILED: build"; exit 1; }
-if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
-say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
-BROKEN=()
-broken() { # broken PART WHY: remember a failed part and say so at once
-	BROKEN+=("$1: $2")
-	printf '%s!! demo part failed: %s: %s%s\n' "$B" "$1" "$2" "$N"
-}
 # part NAME CMD...: run CMD, show its output; the part fails when CMD fails,
 # prints nothing, or says a name did not resolve or an object is missing.
 part() {
@@ -172,10 +167,4 @@ done
 if grep -qE 'Cannot find module|Unknown Object' "$T/trapd.log" 2>/dev/null; then
 	broken "traps" "snmptrapd could not resolve the names: $(grep -m1 -E 'Cannot find|Unknown' "$T/trapd.log")"
 fi
-echo
-if [ ${#BROKEN[@]} -gt 0 ]; then
-	printf '%smake demo: FAILED (%d):%s\n' "$B" "${#BROKEN[@]}" "$N"
-	printf '  %s\n' "${BROKEN[@]}"
-	exit 1
-fi
-echo "make demo: every part worked."
+demo_end

@@ -15,11 +15,9 @@ TEST_NAME=demo-fleet
 . "$(dirname "$0")/lib/netns.sh"
 . "$TOP/tests/lib/pg.sh"
 . "$TOP/tests/lib/fleet.sh"
+DEMO="make demo-fleet"
+. "$TOP/tests/lib/demo.sh"
 cd "$TOP" && make -s all tools || { echo "make demo-fleet: FAILED: build"; exit 1; }
-if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
-say() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
-BROKEN=()
-broken() { BROKEN+=("$1: $2"); printf '%s!! demo part failed: %s: %s%s\n' "$B" "$1" "$2" "$N"; }
 fail() { broken "setup" "$1"; echo "make demo-fleet: FAILED: setup: $1"; } # (the library's, before it exits)
 
 say "Three gateways (clients, NAT router with ctflowd, servers; the same 10.230.0.0/16 at each site) and one collector host (nfacctd -> PostgreSQL, nfcapd)"
@@ -76,17 +74,11 @@ say "Every collector against every gateway's kernel record, exactly (tests/lib/f
 fleet_psql -A -t -F'|' -c "SELECT peer_ip_src, ip_src, sum(bytes), sum(packets) FROM uni GROUP BY 1, 2" >"$T/uni.rows"
 fleet_psql -A -t -F'|' -c "SELECT peer_ip_src, ip_src, ip_dst, sum(bytes), sum(packets), sum(rev_octets),
 	sum(rev_packets) FROM bi GROUP BY 1, 2, 3" >"$T/bi.rows"
-python3 "$TOP/tests/lib/fleetcheck.py" check $(fleet_truth_args) --uni "$T/uni.rows" --bi "$T/bi.rows" \
+TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/fleetcheck.py" check $(fleet_truth_args) --uni "$T/uni.rows" --bi "$T/bi.rows" \
 	--nfdump "$T/nf" | sed 's/^PASS: [^:]*: /  ok: /; s/^FAIL: [^:]*: /  FAILED: /' | tee "$T/check.txt"
 grep -q "FAILED" "$T/check.txt" && broken "collectors" "a collector disagrees with a kernel"
 
 say "nfcapd's exporters: one per gateway, by address and observation domain: nfdump -E FILE"
 nfdump -E "$T/nf"/nfcapd.2* 2>&1 | grep SysID || broken "nfdump" "no exporter"
 
-echo
-if [ ${#BROKEN[@]} -gt 0 ]; then
-	printf '%smake demo-fleet: FAILED (%d):%s\n' "$B" "${#BROKEN[@]}" "$N"
-	printf '  %s\n' "${BROKEN[@]}"
-	exit 1
-fi
-echo "make demo-fleet: every part worked."
+demo_end

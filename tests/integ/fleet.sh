@@ -32,7 +32,7 @@ fleet_psql -A -t -F'|' -c "SELECT peer_ip_src, ip_src, sum(bytes), sum(packets)
 fleet_psql -A -t -F'|' -c "SELECT peer_ip_src, ip_src, ip_dst, sum(bytes), sum(packets),
 	sum(rev_octets), sum(rev_packets) FROM bi GROUP BY 1, 2, 3" >"$T/bi.rows" || fail "SELECT from bi"
 note "uni: $(wc -l <"$T/uni.rows") rows, bi: $(wc -l <"$T/bi.rows") rows"
-python3 "$TOP/tests/lib/fleetcheck.py" check $(fleet_truth_args) --uni "$T/uni.rows" --bi "$T/bi.rows" \
+TEST_NAME=$TEST_NAME python3 "$TOP/tests/lib/fleetcheck.py" check $(fleet_truth_args) --uni "$T/uni.rows" --bi "$T/bi.rows" \
 	--nfdump "$T/nf" || FAILS=$((FAILS + 1))
 
 # nfcapd tells the gateways apart by address and observation domain, and

@@ -124,15 +124,7 @@ bg_snmp_ns "$T/zabbix_server.out" /usr/sbin/zabbix_server -f -c "$T/zabbix_serve
 ZBX_PID=$LAST_PID
 # zabbix_server stops its processes and closes their database connections
 # before PostgreSQL is asked to stop (which waits for its clients).
-zabbix_stop() {
-	local i
-	kill "$ZBX_PID" 2>/dev/null || return 0
-	for i in $(seq 1 100); do
-		kill -0 "$ZBX_PID" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	note "zabbix_server did not stop in 10 s"
-}
+zabbix_stop() { stop_first TERM 10 "$ZBX_PID"; }
 CLEANUP_FIRST+=(zabbix_stop)
 for i in $(seq 1 100); do
 	grep -q "HA manager started in active mode" "$T/zabbix_server.log" 2>/dev/null && break

@@ -122,7 +122,7 @@ fleet_collectors() {
 # gateways' SNMP lines (default: none); FLEET_EXTRA: more lines for every
 # gateway's configuration.
 fleet_gateways() {
-	local g r i
+	local g r
 	for g in $FLEET_G; do
 		r=$(fns r "$g")
 		ip netns exec "$r" conntrack -F >/dev/null 2>&1
@@ -147,13 +147,8 @@ fleet_gateways() {
 		port = $FLEET_NF
 		statistics = no
 		EOF
-		bg_in "$r" "$T/gw$g.log" "$CTFLOWD" -d -f "$T/gw$g.conf"
-		eval "FLEET_PID$g=$LAST_PID"
-		for i in $(seq 1 100); do
-			grep -q started "$T/gw$g.log" && break
-			sleep 0.1
-		done
-		grep -q started "$T/gw$g.log" || { fail "ctflowd of gateway $g: $(tail -n 3 "$T/gw$g.log")"; exit 1; }
+		CTF_NS=$r CTF_LOG=$T/gw$g.log ctflowd_start "$T/gw$g.conf" || exit 1
+		eval "FLEET_PID$g=$CTF_PID"
 	done
 	sleep 0.3
 }
@@ -190,8 +185,7 @@ fleet_drained() {
 	for g in $FLEET_G; do
 		want=$(grep -c '\[DESTROY\]' "$T/truth$g.events")
 		for i in $(seq 1 100); do
-			kill -USR1 "$(eval echo "\$FLEET_PID$g")"
-			sleep 0.2
+			CTF_PID=$(eval echo "\$FLEET_PID$g") tables "$T/gw$g.json"
 			python3 - "$T/gw$g.json" "$want" <<-'EOF' && break
 			import json, sys
 			j = json.load(open(sys.argv[1]))
@@ -199,6 +193,7 @@ fleet_drained() {
 				all(s["state"] == "up" and s["buffered"] == 0 for s in j["ipfix"])
 			sys.exit(0 if ok else 1)
 			EOF
+			sleep 0.2
 		done
 	done
 	sleep 2.5 # nfacctd writes every second
@@ -212,16 +207,7 @@ fleet_stop_nfcapd() {
 
 # nfacctd stops before PostgreSQL (which waits for its clients to leave,
 # while nfacctd's plugin would keep trying to write).
-fleet_stop_nfacctd() {
-	local p i
-	for p in $FLEET_NFACCTD; do kill -INT "$p" 2>/dev/null; done
-	for i in $(seq 1 50); do
-		for p in $FLEET_NFACCTD; do kill -0 "$p" 2>/dev/null && break; done
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	for p in $FLEET_NFACCTD; do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-}
+fleet_stop_nfacctd() { stop_first INT 5 $FLEET_NFACCTD; }
 CLEANUP_FIRST+=(fleet_stop_nfacctd)
 
 # fleetcheck.py's arguments: each gateway's kernel record and exporter address

@@ -14,26 +14,15 @@ output of the query in fleet.sh.  Prints PASS/FAIL lines; exits 1 on any
 failure.  `truth` prints the per-gateway totals (for the demo).
 """
 import argparse
-import ipaddress
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ipfixcheck  # noqa: E402
 import truth  # noqa: E402
+from ipfixcheck import ok  # noqa: E402  (PASS/FAIL lines named after $TEST_NAME)
 
-TEST = os.environ.get("TEST_NAME", "fleet")
-FAILS = 0
-
-
-def ok(cond, what, detail=""):
-    global FAILS
-    if cond:
-        print("PASS: %s: %s" % (TEST, what))
-    else:
-        FAILS += 1
-        print("FAIL: %s: %s%s" % (TEST, what, (": " + detail) if detail else ""))
+norm = ipfixcheck.addr
 
 
 def add(t, key, octets, packets):
@@ -51,10 +40,6 @@ def kernel(truths, exporters):
             add(out, (ex, norm(o["src"])), o.get("bytes", 0), o.get("packets", 0))
             add(out, (ex, norm(o["dst"])), r.get("bytes", 0), r.get("packets", 0))
     return out
-
-
-def norm(a):
-    return str(ipaddress.ip_address(a))
 
 
 def sql_uni(path):
@@ -81,16 +66,11 @@ def sql_bi(path):
 
 
 def nfdump(flowdir):
-    p = subprocess.run(["nfdump", "-r", flowdir, "-o", "json"], capture_output=True, text=True)
+    """nfcapd's records (biflow: in = original direction, out = reply)."""
     out = {}
-    for r in json.loads(p.stdout or "[]"):
-        if r.get("type") != "FLOW":
-            continue
-        ex = norm(r.get("ip4_router") or r.get("ip6_router") or "0.0.0.0")
-        src = norm(r.get("src4_addr") or r.get("src6_addr"))
-        dst = norm(r.get("dst4_addr") or r.get("dst6_addr"))
-        add(out, (ex, src), r["in_bytes"], r["in_packets"])
-        add(out, (ex, dst), r.get("out_bytes", 0), r.get("out_packets", 0))
+    for r in ipfixcheck.nfdump(flowdir):
+        add(out, (r["exporter"], r["src"]), r["oct"], r["pkt"])
+        add(out, (r["exporter"], r["dst"]), r["roct"], r["rpkt"])
     return out
 
 
@@ -147,7 +127,7 @@ def main():
             name, ", ".join("%s %d" % (ex, kg[ex][0]) for ex in sorted(kg))), diff(kg, gg))
         ok(got == k, "%s: octets and packets per gateway and host equal the kernel's (%d hosts)" % (
             name, len(k)), diff(k, got))
-    return 1 if FAILS else 0
+    return 1 if ipfixcheck.FAILS else 0
 
 
 if __name__ == "__main__":

@@ -304,6 +304,7 @@ def nfdump(flowdir):
             "oct": r["in_bytes"], "pkt": r["in_packets"],
             "roct": r.get("out_bytes", 0), "rpkt": r.get("out_packets", 0),
             "nsrc": addr(r.get("src4_xlt_ip")) if r.get("src4_xlt_ip") not in (None, "0.0.0.0") else None,
+            "exporter": addr(r.get("ip4_router") or r.get("ip6_router")),
         })
     return out
 

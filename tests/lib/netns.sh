@@ -37,6 +37,21 @@ note() { echo "  # $*" >&2; }
 # process is sent SIGTERM: for a server that must stop before another (a
 # client of a database before the database).
 CLEANUP_FIRST=()
+# stop_first SIGNAL SECONDS PID...: send SIGNAL, wait up to SECONDS for all
+# of them to end; then kill what is left, and its children, for good.
+stop_first() {
+	local sig=$1 secs=$2 p i alive
+	shift 2
+	for p in "$@"; do kill -"$sig" "$p" 2>/dev/null; done
+	for i in $(seq 1 $((secs * 10))); do
+		alive=0
+		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 1 ] || return 0
+		sleep 0.1
+	done
+	note "did not stop in $secs s: $*"
+	for p in "$@"; do pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+}
 cleanup() {
 	local p
 	for p in "${CLEANUP_FIRST[@]}"; do "$p"; done
@@ -255,8 +270,9 @@ test_conf() { # test_conf FILE <<EOF ... EOF
 	} >"$1"
 }
 
-# ctflowd in namespace $CTF_NS (default the router) with config file $1;
-# sets CTF_PID.  Extra args are a command prefix (e.g. valgrind ...).  A
+# ctflowd in namespace $CTF_NS (default the router) with config file $1,
+# its log $CTF_LOG (default $T/ctflowd.log); sets CTF_PID.  Extra args are
+# a command prefix (e.g. valgrind ...).  A
 # configuration that names no state_dir gets one of its own (one per
 # configuration file) in the test's directory, never the system's.
 ctflowd_start() {
@@ -268,15 +284,16 @@ ctflowd_start() {
 		export SNMP_NS=${CTF_NS:-$NS_R}
 		notrack_snmp "$SNMP_NS"
 	fi
-	bg_in "${CTF_NS:-$NS_R}" "$T/ctflowd.log" "$@" "$CTFLOWD" -d -f "$conf"
+	local log=${CTF_LOG:-$T/ctflowd.log}
+	bg_in "${CTF_NS:-$NS_R}" "$log" "$@" "$CTFLOWD" -d -f "$conf"
 	CTF_PID=$LAST_PID
 	local i
 	for i in $(seq 1 300); do
-		grep -q "started" "$T/ctflowd.log" 2>/dev/null && return 0
+		grep -q "started" "$log" 2>/dev/null && return 0
 		kill -0 "$CTF_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	fail "ctflowd did not start: $(tail -n 5 "$T/ctflowd.log")"
+	fail "ctflowd did not start: $(tail -n 5 "$log")"
 	return 1
 }
 

@@ -153,6 +153,13 @@ static void push(struct ipfix_session *s, unsigned n)
 	store_commit(st);
 }
 
+/* Pump until the session has nothing more to write right now. */
+static void pump_all(struct ipfix_session *s, const struct ipfix_link *l)
+{
+	while (ipfix_session_pump(s, l, 64) == IPFIX_PUMP_MORE)
+		;
+}
+
 static void templates_then_data_with_sequence_numbers(void)
 {
 	struct ipfix_session s;
@@ -165,8 +172,7 @@ static void templates_then_data_with_sequence_numbers(void)
 	f->seq_ok = f->templates_first = 1;
 	push(&s, 300);
 	ipfix_session_up(&s);
-	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
-		;
+	pump_all(&s, &l);
 	collector_read(f, f->len);
 	ipfix_session_get_stats(&s, &ss);
 	CHECK_EQ_U(f->bad, 0);
@@ -197,8 +203,7 @@ static void unacknowledged_messages_are_not_sent(void)
 	f->seq_ok = f->templates_first = 1;
 	ipfix_session_up(&s);
 	push(&s, 5000);
-	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
-		;
+	pump_all(&s, &l);
 	ipfix_session_get_stats(&s, &ss);
 	CHECK_EQ_U(ss.records, 0);            /* all written, none acknowledged */
 	CHECK_EQ_U(ipfix_session_pending(&s) >= 1, 1);
@@ -312,8 +317,7 @@ static void uniflow_sends_a_record_per_direction(void)
 	f->seq_ok = f->templates_first = 1;
 	push(&s, 301); /* more than a datagram holds: the pairs must not split */
 	ipfix_session_up(&s);
-	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
-		;
+	pump_all(&s, &l);
 	collector_read(f, f->len);
 	ipfix_session_get_stats(&s, &ss);
 	CHECK_EQ_U(f->bad, 0);
@@ -324,8 +328,7 @@ static void uniflow_sends_a_record_per_direction(void)
 	CHECK_EQ_U(ipfix_session_template(&s, 0)->id, 264);
 	both_ways = 0;
 	push(&s, 5);
-	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
-		;
+	pump_all(&s, &l);
 	collector_read(f, f->len);
 	CHECK_EQ_U(f->records, 607);
 	/* a lost datagram: its flow records, two a slice, not sent */
@@ -354,8 +357,7 @@ static void templates_are_withdrawn_at_an_orderly_tcp_end(void)
 	f->seq_ok = f->templates_first = 1;
 	ipfix_session_up(&s);
 	push(&s, 20);
-	while (ipfix_session_pump(&s, &l, 64) == IPFIX_PUMP_MORE)
-		;
+	pump_all(&s, &l);
 	size_t before = f->len;
 
 	CHECK(s.tmpl[0].live);
