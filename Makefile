@@ -28,13 +28,13 @@ LDLIBS_ALL = $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) -pthrea
 CORE = base_log base_clock base_hash base_lock base_loop base_store base_journal base_conf \
        kern_sys kern_ctparse kern_ctsock kern_dumper kern_check \
        acct_table acct_track \
-       agg_key agg_order agg_table agg_profile agg_conf \
-       alarm_def alarm_thresh alarm_health alarm_notify \
+       agg_key agg_order agg_table agg_usage agg_profile agg_conf \
+       alarm_def alarm_thresh alarm_period alarm_health alarm_notify \
        out_json out_state snmp_index snmp_creds ipfix_enc ipfix_rec ipfix_session ipfix_pump ipfix_transport ipfix_export \
        ipfix_conf ctflowd_conf
 CORE_OBJS = $(CORE:%=$(BUILD)/%.o)
 # The SNMP layer: the only objects that include net-snmp headers.
-SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_threshold mib_alarm \
+SNMP = snmp_agent mib_table mib_collector mib_profile mib_agg mib_top mib_usage mib_threshold mib_alarm \
        mib_notify mib_ipfix mib_system snmp_listen
 SNMP_OBJS = $(SNMP:%=$(BUILD)/%.o)
 # The daemon: wires the layers together.
@@ -42,7 +42,7 @@ DAEMON_SRCS = main ctflowd_run ctflowd_reload ctflowd_view
 DAEMON_OBJS = $(DAEMON_SRCS:%=$(BUILD)/%.o)
 SNMP_LIBS = -lnetsnmpagent -lnetsnmp
 UNIT_TESTS = test_store test_ctparse test_track test_agg test_conf test_loop test_snmpidx test_ipfix test_mibtree test_alarm \
-             test_notify test_ipfix_session test_creds
+             test_notify test_ipfix_session test_creds test_usage
 UNIT_BINS = $(UNIT_TESTS:%=$(BUILD)/tests/%)
 TOOLS = flowgen nlcapture udpburst ctlisten ipfixsink ctrecord
 TOOL_BINS = $(TOOLS:%=build/tools/%)
@@ -152,7 +152,7 @@ build/tools/%: tests/tools/%.c
 
 # libFuzzer targets: clang only.
 FUZZ_SRCS = kern_ctparse base_conf base_journal ctflowd_conf agg_conf ipfix_conf alarm_def base_clock \
-            agg_key agg_order agg_profile agg_table acct_table acct_track base_hash base_log base_store \
+            agg_key agg_order agg_profile agg_table agg_usage acct_table acct_track base_hash base_log base_store \
             snmp_index snmp_creds ipfix_enc ipfix_rec
 fuzz-bin: build/fuzz/fuzz_ctparse build/fuzz/fuzz_conf build/fuzz/fuzz_snmpidx build/fuzz/fuzz_ipfix \
 	build/fuzz/fuzz_state build/fuzz/fuzz_creds

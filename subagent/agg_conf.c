@@ -8,6 +8,7 @@
 
 #define DEFAULT_ROWS 65536
 #define DEFAULT_TOP 10
+#define DEFAULT_KEEP 3 /* previous periods kept */
 
 static const struct conf_word view_words[] = {
 	{ "original", AGG_VIEW_ORIGINAL }, { "translated", AGG_VIEW_TRANSLATED }, { NULL, 0 },
@@ -23,6 +24,13 @@ static int parse_key(void *obj, const char *v, char *why, size_t len)
 	return 0;
 }
 
+static int parse_periods(void *obj, const char *v, char *why, size_t len)
+{
+	struct profile_parse *p = obj;
+
+	return usage_parse(v, &p->def.usage, why, len);
+}
+
 #define POFF(f) CONF_FIELD(struct profile_parse, f)
 
 static const struct conf_key profile_keys[] = {
@@ -30,6 +38,9 @@ static const struct conf_key profile_keys[] = {
 	{ "rows", CONF_COUNT, 1, 1ULL << 30, POFF(rows), NULL, NULL },
 	{ "addresses", CONF_WORD, 0, 0, POFF(view), view_words, NULL },
 	{ "top", CONF_COUNT, 0, AGG_TOP_MAX, POFF(top), NULL, NULL },
+	{ "periods", CONF_CUSTOM, 0, 0, 0, 0, NULL, parse_periods },
+	{ "keep", CONF_COUNT, 0, USAGE_KEEP_MAX, POFF(keep), NULL, NULL },
+	{ "month_start", CONF_COUNT, 1, 28, POFF(month_day), NULL, NULL },
 };
 
 static void parse_init(void *obj, const char *name)
@@ -40,6 +51,8 @@ static void parse_init(void *obj, const char *name)
 	snprintf(p->def.name, sizeof(p->def.name), "%s", name);
 	p->rows = DEFAULT_ROWS;
 	p->top = DEFAULT_TOP;
+	p->keep = DEFAULT_KEEP;
+	p->month_day = 1;
 }
 
 static int parse_finish(void *obj, size_t i, void *ctx, const char **key, char *why, size_t len)
@@ -55,6 +68,10 @@ static int parse_finish(void *obj, size_t i, void *ctx, const char **key, char *
 	p->def.spec.view = (uint8_t)p->view;
 	p->def.rows = p->rows;
 	p->def.top = p->top;
+	if (p->def.usage.n) {
+		p->def.usage.keep = (uint8_t)p->keep;
+		p->def.usage.month_day = (uint8_t)p->month_day;
+	}
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 struct profile_parse {
 	char name[AGG_NAME_MAX + 1];
 	struct agg_profile_def def;
-	uint64_t rows, top, view;
+	uint64_t rows, top, view, keep, month_day;
 	int has_key;
 };
 

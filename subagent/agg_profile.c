@@ -29,6 +29,9 @@ static uint64_t profile_sig(const struct agg_profile_def *d)
 
 	for (size_t i = 0; i < sizeof(d->spec); i++)
 		h = (h ^ b[i]) * 1099511628211ull;
+	b = (const unsigned char *)&d->usage;
+	for (size_t i = 0; d->usage.n && i < sizeof(d->usage); i++)
+		h = (h ^ b[i]) * 1099511628211ull;
 	return h;
 }
 
@@ -38,7 +41,8 @@ static int same_definition(const struct agg_profile_def *d, const struct agg_pro
 
 	agg_table_get_stats(p->tab, &st);
 	return strcmp(d->name, p->name) == 0 && memcmp(&d->spec, &p->spec, sizeof(d->spec)) == 0 &&
-	       d->top == p->top_size && d->rows == st.limit;
+	       d->top == p->top_size && d->rows == st.limit &&
+	       memcmp(&d->usage, &p->usage, sizeof(d->usage)) == 0;
 }
 
 /* Take old's table for this definition, if it has one: 1 when taken. */
@@ -66,10 +70,11 @@ static int profile_init(struct agg_profile *p, const struct agg_profile_def *d, 
 
 	memcpy(p->name, d->name, sizeof(p->name));
 	p->spec = d->spec;
+	p->usage = d->usage;
 	snprintf(region, sizeof(region), "profile-%s-%016llx", d->name,
 		 (unsigned long long)(profile_sig(d) ^ d->rows));
-	p->tab = agg_table_new(agg_keyspec_maxlen(&p->spec), d->rows, st, region, profile_sig(d),
-			       &p->origin);
+	p->tab = agg_table_new(agg_keyspec_maxlen(&p->spec), usage_row_bytes(&p->usage), d->rows, st,
+			       region, profile_sig(d), &p->origin);
 	p->top_size = d->top;
 	p->top = calloc(p->top_size ? p->top_size : 1, sizeof(*p->top));
 	return p->tab && p->top ? 0 : -1;
@@ -190,23 +195,45 @@ static void row_count(struct agg_counters *r, const struct slice *s)
 		r->first = first;
 }
 
-/* Tell the observer what a row gained; `fwd` as for row_add, both = the row
- * is both endpoints. */
-static void observe(const struct agg_set *set, size_t pi, const struct agg_key *k,
-		    const struct slice *s, int fwd, int both, uint32_t now)
+/* What a row gained from the slice; `fwd` as for row_add, both = the row is
+ * both endpoints. */
+static void growth_of(const struct slice *s, int fwd, int both, struct agg_growth *g)
 {
-	struct agg_growth g;
-
-	g.pkts[0] = s->pkts[fwd] + (both ? s->pkts[!fwd] : 0);
-	g.pkts[1] = s->pkts[!fwd] + (both ? s->pkts[fwd] : 0);
-	g.bytes[0] = s->bytes[fwd] + (both ? s->bytes[!fwd] : 0);
-	g.bytes[1] = s->bytes[!fwd] + (both ? s->bytes[fwd] : 0);
-	g.flows_started = (s->flags & SLICE_START) ? 1 : 0;
-	set->observe(set->observe_arg, pi, &set->p[pi].spec, k, &g, now);
+	g->pkts[0] = s->pkts[fwd] + (both ? s->pkts[!fwd] : 0);
+	g->pkts[1] = s->pkts[!fwd] + (both ? s->pkts[fwd] : 0);
+	g->bytes[0] = s->bytes[fwd] + (both ? s->bytes[!fwd] : 0);
+	g->bytes[1] = s->bytes[!fwd] + (both ? s->bytes[fwd] : 0);
+	g->flows_started = (s->flags & SLICE_START) ? 1 : 0;
 }
 
-static void apply_profile(const struct agg_set *set, size_t pi, const struct slice *s,
-			  uint32_t now)
+/* The row's periods take the growth, counted in the slice's period. */
+static void row_usage(struct agg_profile *p, struct agg_counters *r, const struct slice *s,
+		      struct agg_growth *g, uint32_t now)
+{
+	memset(g->cur, 0, sizeof(g->cur));
+	if (!p->usage.n)
+		return;
+	p->usage_late += usage_add(&p->clock, &p->usage, agg_table_extra_of(p->tab, r),
+				   (int64_t)(s->time_ns / 1000000000u), now, g->pkts, g->bytes,
+				   g->flows_started, g->cur);
+}
+
+/* One row takes the slice: counters, periods, and the observer is told. */
+static void row_take(struct agg_set *set, size_t pi, const struct agg_key *k,
+		     struct agg_counters *r, const struct slice *s, int fwd, int both, uint32_t now)
+{
+	struct agg_profile *p = &set->p[pi];
+	struct agg_growth g;
+
+	if (!p->usage.n && !set->observe)
+		return;
+	growth_of(s, fwd, both, &g);
+	row_usage(p, r, s, &g, now);
+	if (set->observe)
+		set->observe(set->observe_arg, pi, &p->spec, &p->usage, k, &g, now);
+}
+
+static void apply_profile(struct agg_set *set, size_t pi, const struct slice *s, uint32_t now)
 {
 	const struct agg_profile *p = &set->p[pi];
 	struct agg_key ka = { 0 }, kb = { 0 };
@@ -217,25 +244,21 @@ static void apply_profile(const struct agg_set *set, size_t pi, const struct sli
 	row_add(r, s, CT_ORIG);
 	row_count(r, s);
 	if (!p->spec.host) {
-		if (set->observe)
-			observe(set, pi, &ka, s, CT_ORIG, 0, now);
+		row_take(set, pi, &ka, r, s, CT_ORIG, 0, now);
 		return;
 	}
 	agg_key_build(&p->spec, s->flow, AGG_SIDE_DST, &kb);
 	if (kb.len == ka.len && memcmp(kb.b, ka.b, ka.len) == 0) {
 		/* both endpoints map to one row: it sent and received everything */
 		row_add(r, s, CT_REPLY);
-		if (set->observe)
-			observe(set, pi, &ka, s, CT_ORIG, 1, now);
+		row_take(set, pi, &ka, r, s, CT_ORIG, 1, now);
 		return;
 	}
+	row_take(set, pi, &ka, r, s, CT_ORIG, 0, now);
 	r = agg_table_upsert(p->tab, &kb, now);
 	row_add(r, s, CT_REPLY);
 	row_count(r, s);
-	if (set->observe) {
-		observe(set, pi, &ka, s, CT_ORIG, 0, now);
-		observe(set, pi, &kb, s, CT_REPLY, 0, now);
-	}
+	row_take(set, pi, &kb, r, s, CT_REPLY, 0, now);
 }
 
 void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage)
@@ -257,6 +280,19 @@ void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now)
 {
 	for (size_t i = 0; i < set->n; i++)
 		apply_profile(set, i, s, now);
+}
+
+int64_t agg_set_next_boundary(const struct agg_set *set, int64_t t)
+{
+	int64_t best = INT64_MAX;
+
+	for (size_t i = 0; i < set->n; i++) {
+		int64_t b = set->p[i].usage.n ? usage_next_boundary(&set->p[i].usage, t) : INT64_MAX;
+
+		if (b < best)
+			best = b;
+	}
+	return best;
 }
 
 void agg_set_rank(struct agg_set *set, uint32_t now)

@@ -14,6 +14,7 @@
 #include "acct_track.h"
 #include "agg_key.h"
 #include "agg_table.h"
+#include "agg_usage.h"
 
 #define AGG_NAME_MAX 32
 
@@ -24,6 +25,7 @@ struct agg_profile_def {
 	struct agg_keyspec spec;
 	size_t rows;
 	size_t top;          /* rows ranked by agg_set_rank() */
+	struct usage_def usage; /* periods kept per row (usage.n = 0: none) */
 };
 
 struct agg_profile {
@@ -35,6 +37,9 @@ struct agg_profile {
 	size_t top_size, ntop;
 	uint32_t top_time;   /* realtime seconds of the last ranking */
 	uint32_t top_window; /* seconds it covered */
+	struct usage_def usage;
+	struct usage_clock clock; /* the event thread's */
+	uint64_t usage_late; /* slices older than the kept periods (this run) */
 };
 
 struct agg_set;
@@ -43,11 +48,14 @@ struct agg_set;
 struct agg_growth {
 	uint64_t pkts[2], bytes[2];
 	uint64_t flows_started;
+	/* the row's period of each kind the slice counted in (NULL: none) */
+	const struct usage_bucket *cur[USAGE_KINDS_MAX];
 };
 
 /* Told of every row update (the thresholds watch rows this way). */
 typedef void agg_observer(void *arg, size_t profile, const struct agg_keyspec *spec,
-			  const struct agg_key *key, const struct agg_growth *g, uint32_t now);
+			  const struct usage_def *usage, const struct agg_key *key,
+			  const struct agg_growth *g, uint32_t now);
 
 /*
  * The profiles of defs, each with its table in the store region
@@ -55,7 +63,7 @@ typedef void agg_observer(void *arg, size_t profile, const struct agg_keyspec *s
  * a reload, `old` is the running set: a profile whose definition did not
  * change (name, key, row limit, top size) takes over the running table with
  * its rows, counters and ranking (*kept counts them); a changed one starts
- * afresh.  agg_set_retire(old) then drops what the new set did not take.
+ * afresh (periods are part of the definition).  agg_set_retire(old) then drops what the new set did not take.
  */
 struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n, struct store *st,
 			    struct agg_set *old, size_t *kept);
@@ -71,6 +79,8 @@ void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now);
 /* Move up to budget new rows of each profile into its ordered index; returns
  * how many are still waiting in all. */
 size_t agg_set_order_sync(struct agg_set *set, size_t budget);
+/* The earliest period boundary after t of all profiles (INT64_MAX: none). */
+int64_t agg_set_next_boundary(const struct agg_set *set, int64_t t);
 /* Re-rank every profile's rows by their growth since the last ranking. */
 void agg_set_rank(struct agg_set *set, uint32_t now);
 /* Prefetch (stage 0: buckets, 1: rows) what applying a slice of f will touch. */

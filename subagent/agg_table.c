@@ -36,6 +36,7 @@ struct agg_table {
 	struct table_hdr *h;
 	unsigned char *arena;
 	size_t stride;
+	size_t extra_off;            /* the owner's bytes in a row */
 	uint32_t limit;
 	uint32_t *buckets;
 	uint32_t nbuckets;
@@ -56,6 +57,16 @@ static struct agg_row *agg_table_row(const struct agg_table *t, uint32_t idx)
 const struct agg_counters *agg_table_counters(const struct agg_table *t, uint32_t idx)
 {
 	return &agg_table_row(t, idx)->c;
+}
+
+const void *agg_table_extra(const struct agg_table *t, uint32_t idx)
+{
+	return (const unsigned char *)agg_table_row(t, idx) + t->extra_off;
+}
+
+void *agg_table_extra_of(const struct agg_table *t, struct agg_counters *c)
+{
+	return (unsigned char *)c + t->extra_off; /* c is the row's first member */
 }
 
 static void row_key(const struct agg_row *r, struct agg_key *key)
@@ -113,8 +124,8 @@ static int map_region(struct agg_table *t, const char *name, uint64_t sig,
 	return 0;
 }
 
-struct agg_table *agg_table_new(size_t key_max, size_t limit, struct store *st, const char *name,
-				uint64_t sig, enum store_origin *origin)
+struct agg_table *agg_table_new(size_t key_max, size_t extra, size_t limit, struct store *st,
+				const char *name, uint64_t sig, enum store_origin *origin)
 {
 	struct agg_table *t;
 	uint32_t nb = 64;
@@ -128,7 +139,8 @@ struct agg_table *agg_table_new(size_t key_max, size_t limit, struct store *st, 
 	while (nb < limit)
 		nb <<= 1;
 	t->store = st;
-	t->stride = (offsetof(struct agg_row, key) + key_max + 7) & ~(size_t)7;
+	t->extra_off = (offsetof(struct agg_row, key) + key_max + 7) & ~(size_t)7;
+	t->stride = t->extra_off + ((extra + 7) & ~(size_t)7);
 	t->limit = (uint32_t)limit;
 	t->nbuckets = nb;
 	t->buckets = calloc(nb, sizeof(*t->buckets));

@@ -54,12 +54,14 @@ struct agg_table_stats {
 struct agg_table;
 
 /*
- * The region `name` of st (its layout: key_max, limit, and `sig`, which the
- * owner derives from what gives the rows their meaning).  *origin says
+ * The region `name` of st (its layout: key_max, extra, limit, and `sig`,
+ * which the owner derives from what gives the rows their meaning).  Each row
+ * has `extra` bytes of the owner's beside its counters (zero when the row is
+ * created, saved and kept with it).  *origin says
  * whether the rows are the previous run's.  NULL on failure.
  */
-struct agg_table *agg_table_new(size_t key_max, size_t limit, struct store *st, const char *name,
-				uint64_t sig, enum store_origin *origin);
+struct agg_table *agg_table_new(size_t key_max, size_t extra, size_t limit, struct store *st,
+				const char *name, uint64_t sig, enum store_origin *origin);
 /* Frees the table; its region stays (retire: it goes too). */
 void agg_table_free(struct agg_table *t);
 void agg_table_retire(struct agg_table *t);
@@ -84,6 +86,9 @@ void agg_table_prefetch(const struct agg_table *t, const struct agg_key *key, in
 /* Iteration in arena order: idx = agg_table_next(t, 0) ... until 0. */
 uint32_t agg_table_next(const struct agg_table *t, uint32_t idx);
 const struct agg_counters *agg_table_counters(const struct agg_table *t, uint32_t idx);
+/* A row's extra bytes, by number or by the counters upsert returned. */
+const void *agg_table_extra(const struct agg_table *t, uint32_t idx);
+void *agg_table_extra_of(const struct agg_table *t, struct agg_counters *c);
 void agg_table_key(const struct agg_table *t, uint32_t idx, struct agg_key *key);
 
 void agg_table_get_stats(const struct agg_table *t, struct agg_table_stats *st);

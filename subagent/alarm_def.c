@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_NOTIFY 10
@@ -144,6 +145,14 @@ int thresh_def_check(struct thresh_def *t, const struct thresh_env *env, const c
 		return 0; /* being created over SNMP: checked again when complete */
 	if (t->profile >= env->nprofiles)
 		return reject(key, "profile", why, len, "no profile %zu", t->profile + 1);
+	if (t->period) {
+		const struct usage_def *u = &env->profiles[t->profile].usage;
+
+		if (t->period > u->n)
+			return reject(key, "period", why, len, "profile '%s' keeps %u periods, not %u",
+				      env->profiles[t->profile].name, u->n, t->period);
+		return fits_profile(t, &env->profiles[t->profile], key, why, len);
+	}
 	if (t->falling > t->rising && t->rising)
 		return reject(key, "falling", why, len, "falling (%llu) is above rising (%llu)",
 			      (unsigned long long)t->falling, (unsigned long long)t->rising);
@@ -240,6 +249,7 @@ static const struct conf_key threshold_keys[] = {
 	{ "rows", CONF_COUNT, 1, THRESH_ROWS_MAX, TOFF(rows), NULL, NULL },
 	{ "index", CONF_COUNT, 1, THRESH_INDEX_MAX, TOFF(index), NULL, NULL },
 	{ "status", CONF_WORD, 0, 0, TOFF(inactive), status_words, NULL },
+	{ "period", CONF_STRING, 0, 0, TOFF(period), NULL, NULL },
 };
 
 static void parse_init(void *obj, const char *name)
@@ -253,6 +263,24 @@ static void parse_init(void *obj, const char *name)
 	p->dir = THRESH_BOTH;
 	p->notify = DEFAULT_NOTIFY;
 	p->rows = DEFAULT_ROWS;
+}
+
+/* A period threshold: the period by its name among the profile's. */
+static int period_by_name(struct thresh_parse *p, const struct thresh_env *env, const char **key,
+			  char *why, size_t len)
+{
+	const struct agg_profile_def *pd = &env->profiles[p->def.profile];
+	char list[USAGE_KINDS_MAX * (USAGE_NAME_MAX + 1) + 1];
+
+	for (unsigned i = 0; i < pd->usage.n; i++) {
+		if (strcmp(pd->usage.k[i].name, p->period) == 0) {
+			p->def.period = (uint8_t)(i + 1);
+			return 0;
+		}
+	}
+	usage_format(&pd->usage, list, sizeof(list));
+	return reject(key, "period", why, len, "profile '%s' keeps no period '%s' (periods = %s)",
+		      pd->name, p->period, list[0] ? list : "none");
 }
 
 /* The parsed keys into the definition; the profile by name. */
@@ -271,6 +299,8 @@ static int parse_to_def(struct thresh_parse *p, const struct thresh_env *env, co
 			t->profile = j;
 	if (t->profile == THRESH_PROFILE_UNSET)
 		return reject(key, "profile", why, len, "no profile '%s'", p->profile);
+	if (p->period[0] && period_by_name(p, env, key, why, len) < 0)
+		return -1;
 	t->falling = p->falling == UINT64_MAX ? p->rising / 10 * 9 + p->rising % 10 * 9 / 10
 					      : p->falling;
 	t->rising = p->rising;
@@ -314,12 +344,14 @@ void thresh_conf_kind(struct conf_kind *k, struct thresh_conf *tc, struct thresh
 }
 
 void thresh_def_write(FILE *f, const struct thresh_def *t, uint32_t index, int active,
-		      const char *profile_name)
+		      const char *profile_name, const struct usage_def *usage)
 {
 	char a[AGG_PREFIX_TEXT_MAX];
 
 	fprintf(f, "\n[threshold %s]\nindex = %u\nstatus = %s\nprofile = %s\n", t->name, index,
 		active ? "active" : "notInService", profile_name);
+	if (t->period && t->period <= usage->n)
+		fprintf(f, "period = %s\n", usage->k[t->period - 1].name);
 	agg_prefix_format(t->family, &t->addr, t->plen, a, sizeof(a));
 	fprintf(f, "match = %s\n", a);
 	if (t->family2) {
@@ -335,4 +367,127 @@ void thresh_def_write(FILE *f, const struct thresh_def *t, uint32_t index, int a
 		word_of(metric_words, t->metric), word_of(dir_words, t->dir), t->window_s,
 		(unsigned long long)t->rising, (unsigned long long)t->falling, t->notify_per_min,
 		t->max_rows);
+}
+
+/* ---- quotas ---- */
+
+/* "80, 95, 100": ascending percentages of the cap, 1..255. */
+static int parse_levels(void *obj, const char *v, char *why, size_t len)
+{
+	struct quota_parse *q = obj;
+	const char *p = v;
+
+	q->nlevels = 0;
+	while (*p) {
+		char *end;
+		unsigned long x;
+
+		while (*p == ' ' || *p == ',' || *p == '%')
+			p++;
+		if (!*p)
+			break;
+		x = strtoul(p, &end, 10);
+		if (end == p || x < 1 || x > 255 || q->nlevels == QUOTA_LEVELS_MAX ||
+		    (q->nlevels && x <= q->level[q->nlevels - 1])) {
+			snprintf(why, len, "'%s' is not up to %d ascending percentages of the cap "
+				 "(1-255), like 80, 95, 100", v, QUOTA_LEVELS_MAX);
+			return -1;
+		}
+		q->level[q->nlevels++] = (uint8_t)x;
+		p = end;
+	}
+	if (!q->nlevels) {
+		snprintf(why, len, "no level given");
+		return -1;
+	}
+	return 0;
+}
+
+static int quota_match1(void *obj, const char *v, char *why, size_t len)
+{
+	return parse_match(&((struct quota_parse *)obj)->t, v, 0, why, len);
+}
+
+static int quota_match2(void *obj, const char *v, char *why, size_t len)
+{
+	return parse_match(&((struct quota_parse *)obj)->t, v, 1, why, len);
+}
+
+#define QOFF(f) CONF_FIELD(struct quota_parse, f)
+
+static const struct conf_key quota_keys[] = {
+	{ "profile", CONF_STRING, 0, 0, QOFF(t.profile), NULL, NULL },
+	{ "period", CONF_STRING, 0, 0, QOFF(t.period), NULL, NULL },
+	{ "cap", CONF_SIZE, 1, 1ULL << 62, QOFF(cap), NULL, NULL },
+	{ "warn", CONF_CUSTOM, 0, 0, 0, 0, NULL, parse_levels },
+	{ "match", CONF_CUSTOM, 0, 0, 0, 0, NULL, quota_match1 },
+	{ "match2", CONF_CUSTOM, 0, 0, 0, 0, NULL, quota_match2 },
+	{ "proto", CONF_WORD, 0, 255, QOFF(t.proto), proto_words, NULL },
+	{ "port", CONF_COUNT, 0, 65535, QOFF(t.port), NULL, NULL },
+	{ "metric", CONF_WORD, 0, 0, QOFF(t.metric), metric_words, NULL },
+	{ "direction", CONF_WORD, 0, 0, QOFF(t.dir), dir_words, NULL },
+	{ "notify_limit", CONF_COUNT, 0, 100000, QOFF(t.notify), NULL, NULL },
+	{ "rows", CONF_COUNT, 1, THRESH_ROWS_MAX, QOFF(t.rows), NULL, NULL },
+	{ "index", CONF_COUNT, 1, THRESH_INDEX_MAX, QOFF(t.index), NULL, NULL },
+};
+
+static void quota_init(void *obj, const char *name)
+{
+	struct quota_parse *q = obj;
+
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	parse_init(&q->t, name);
+	q->nlevels = 3;
+	q->level[0] = 80;
+	q->level[1] = 95;
+	q->level[2] = 100;
+}
+
+static int quota_finish(void *obj, size_t i, void *ctx, const char **key, char *why, size_t len)
+{
+	const struct thresh_conf *k = ctx;
+	struct quota_parse *q = obj;
+	char lname[THRESH_NAME_MAX + 8];
+
+	(void)i;
+	if (!q->cap)
+		return reject(key, NULL, why, len, " has no 'cap'");
+	if (!q->t.period[0])
+		return reject(key, NULL, why, len, " has no 'period' (one of its profile's periods)");
+	/* the longest level's name must be a valid threshold name */
+	snprintf(lname, sizeof(lname), "%s-%u", q->name, q->level[q->nlevels - 1]);
+	if (!thresh_name_valid(lname, strlen(lname)))
+		return reject(key, NULL, why, len, ": '%s' (the name of a level) is longer than %d "
+			      "characters", lname, THRESH_NAME_MAX);
+	q->t.rising = q->cap;
+	if (parse_to_def(&q->t, k->env, key, why, len) < 0)
+		return -1;
+	return thresh_def_check(&q->t.def, k->env, key, why, len);
+}
+
+void quota_conf_kind(struct conf_kind *k, struct thresh_conf *tc, struct quota_parse *objs,
+		     size_t max, size_t *n, const struct thresh_env *env)
+{
+	tc->env = env;
+	tc->objs = NULL;
+	*k = (struct conf_kind){ "quota", quota_keys, sizeof(quota_keys) / sizeof(quota_keys[0]),
+				 objs, sizeof(*objs), max, n, quota_init, quota_finish, NULL, tc };
+}
+
+size_t quota_thresholds(const struct quota_parse *q, uint32_t index, struct thresh_def *out,
+			size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < q->nlevels && n < max; i++) {
+		struct thresh_def *t = &out[n++];
+
+		*t = q->t.def;
+		snprintf(t->name, sizeof(t->name), "%.24s-%u", q->name, q->level[i]);
+		/* rounded up: 80% of 1000 bytes is reached at 800, of 1001 at 801 */
+		t->rising = (q->cap / 100) * q->level[i] + ((q->cap % 100) * q->level[i] + 99) / 100;
+		t->falling = t->rising;
+		t->index = index + i;
+	}
+	return n;
 }

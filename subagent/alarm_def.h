@@ -55,6 +55,10 @@ struct thresh_def {
 	uint32_t index;            /* ctflowThresholdIndex; 0 = its position */
 	uint8_t storage;           /* enum thresh_storage */
 	uint8_t inactive;          /* kept, not evaluated (notInService) */
+	/* 0: a rate over window_s; k: the total of the profile's k-th period
+	 * (a quota level): rising is reached once per period, the alarm ends
+	 * with the period, falling and window do not apply */
+	uint8_t period;
 };
 
 /* What a threshold is checked against: the profiles it may name, in the
@@ -118,6 +122,7 @@ struct thresh_parse {
 	uint32_t window_ms;
 	uint64_t rising, falling;  /* falling UINT64_MAX: 9/10 of rising */
 	uint64_t notify, rows, index;
+	char period[USAGE_NAME_MAX + 1];
 };
 
 /* The configuration engine's description of [threshold] sections, parsed
@@ -134,6 +139,27 @@ void thresh_conf_kind(struct conf_kind *k, struct thresh_conf *tc, struct thresh
 /* The state file's form of one threshold: a [threshold] section with every
  * key (so that a changed default does not change a saved row). */
 void thresh_def_write(FILE *f, const struct thresh_def *t, uint32_t index, int active,
-		      const char *profile_name);
+		      const char *profile_name, const struct usage_def *usage);
+
+/* ---- quotas: [quota NAME], a period threshold per warning level ---- */
+
+#define QUOTA_LEVELS_MAX 4
+
+struct quota_parse {
+	char name[THRESH_NAME_MAX + 1];
+	struct thresh_parse t;     /* its keys as a threshold's (rising = cap) */
+	uint64_t cap;
+	uint8_t nlevels;
+	uint8_t level[QUOTA_LEVELS_MAX]; /* percent of cap, ascending */
+};
+
+/* The configuration engine's description of [quota] sections (checked like
+ * thresholds against *env). */
+void quota_conf_kind(struct conf_kind *k, struct thresh_conf *tc, struct quota_parse *objs,
+		     size_t max, size_t *n, const struct thresh_env *env);
+/* The thresholds of a quota: NAME-LEVEL, rising = cap * level / 100, at
+ * indexes from `index` on.  Returns how many were written to out[max]. */
+size_t quota_thresholds(const struct quota_parse *q, uint32_t index, struct thresh_def *out,
+			size_t max);
 
 #endif

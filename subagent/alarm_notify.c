@@ -85,6 +85,11 @@ static void log_alarm(struct thresh_set *ts, struct agg_set *agg, const struct a
 	if (!t || thresh_index_at(ts, pos) != e->thresh || t->profile >= agg_set_count(agg))
 		return; /* removed since */
 	agg_key_format(&agg_set_profile(agg, t->profile)->spec, &e->key, key, sizeof(key));
+	if (t->period) {
+		log_info("threshold %s: %s used %llu this period (level %llu)", t->name, key,
+			 (unsigned long long)e->rate, (unsigned long long)e->value);
+		return;
+	}
 	log_info("threshold %s: %s: %s at %llu/s over %u s (%s %llu/s)", t->name,
 		 e->kind == ALARM_RISING ? "rising" : "falling", key, (unsigned long long)e->rate,
 		 e->window_s, e->kind == ALARM_RISING ? "rising value" : "falling value",

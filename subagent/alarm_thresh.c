@@ -12,49 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alarm_thresh_int.h"
 #include "base_hash.h"
-
-#define SLOTS_MAX 30
-#define EVENTS_MAX 1024
-#define ROWS_FIRST 16      /* the arena's first size */
-
-struct wrow {
-	struct agg_key key;
-	uint32_t hnext;            /* hash chain, or free list; 0 = end */
-	uint32_t prev, next;       /* rows in use */
-	uint32_t slot;             /* absolute slot of the last update */
-	uint8_t over;
-	uint32_t since;
-	uint64_t total, rate, peak;
-	uint64_t sums[SLOTS_MAX];
-};
-
-struct thresh {
-	struct thresh_def def;
-	uint32_t index;            /* its ctflowThresholdIndex */
-	int active;                /* evaluated (RowStatus active) */
-	uint32_t nslots, slot_s;
-	struct wrow *rows;         /* [1..cap]; 0 means none */
-	uint32_t cap;              /* rows allocated (<= max_rows) */
-	uint32_t *buckets, mask;
-	uint32_t free_head, used_head;
-	uint32_t *over;            /* [cap]: rows over, by key */
-	size_t nover;
-	struct hash_key hk;
-	double tokens;
-	uint32_t token_time;
-	struct thresh_stats st;
-};
-
-struct thresh_set {
-	struct thresh t[THRESH_MAX];   /* in index order */
-	size_t n;
-	struct alarm_event ev[EVENTS_MAX];
-	size_t ev_head, ev_count;
-	uint64_t ev_dropped;
-	uint64_t budget;               /* rows all arenas together may hold */
-	uint64_t held;                 /* rows they hold */
-};
 
 /* ---- set-up ---- */
 
@@ -209,7 +168,7 @@ static uint32_t bucket_of(const struct thresh *t, const struct agg_key *k)
 	return (uint32_t)hash_bytes(&t->hk, k->b, k->len) & t->mask;
 }
 
-static uint32_t row_find(const struct thresh *t, const struct agg_key *k)
+uint32_t thr_row_find(const struct thresh *t, const struct agg_key *k)
 {
 	for (uint32_t i = t->buckets[bucket_of(t, k)]; i; i = t->rows[i].hnext)
 		if (agg_key_cmp(&t->rows[i].key, k) == 0)
@@ -275,7 +234,7 @@ static int grow(struct thresh_set *ts, struct thresh *t)
 	return 0;
 }
 
-static uint32_t row_add(struct thresh_set *ts, struct thresh *t, const struct agg_key *k,
+uint32_t thr_row_add(struct thresh_set *ts, struct thresh *t, const struct agg_key *k,
 			uint32_t slot)
 {
 	if (!t->free_head && grow(ts, t) < 0)
@@ -297,7 +256,7 @@ static uint32_t row_add(struct thresh_set *ts, struct thresh *t, const struct ag
 	return i;
 }
 
-static void row_drop(struct thresh *t, uint32_t i)
+void thr_row_drop(struct thresh *t, uint32_t i)
 {
 	struct wrow *r = &t->rows[i];
 	uint32_t *p = &t->buckets[bucket_of(t, &r->key)];
@@ -353,7 +312,7 @@ static size_t over_bound(const struct thresh *t, const struct agg_key *k, int st
 	return lo;
 }
 
-static void over_insert(struct thresh *t, uint32_t i)
+void thr_over_insert(struct thresh *t, uint32_t i)
 {
 	size_t at = over_bound(t, &t->rows[i].key, 0);
 
@@ -362,7 +321,7 @@ static void over_insert(struct thresh *t, uint32_t i)
 	t->nover++;
 }
 
-static void over_remove(struct thresh *t, uint32_t i)
+void thr_over_remove(struct thresh *t, uint32_t i)
 {
 	size_t at = over_bound(t, &t->rows[i].key, 0);
 
@@ -392,7 +351,7 @@ static int take_token(struct thresh *t, uint32_t now)
 	return 1;
 }
 
-static void raise_event(struct thresh_set *ts, size_t ti, const struct wrow *r, uint8_t kind,
+void thr_raise_event(struct thresh_set *ts, size_t ti, const struct wrow *r, uint8_t kind,
 			uint32_t now)
 {
 	struct thresh *t = &ts->t[ti];
@@ -417,7 +376,7 @@ static void raise_event(struct thresh_set *ts, size_t ti, const struct wrow *r, 
 	e->key = r->key;
 	e->rate = r->rate;
 	e->value = kind == ALARM_RISING ? t->def.rising : t->def.falling;
-	e->window_s = t->def.window_s;
+	e->window_s = t->def.period ? 0 : t->def.window_s; /* 0: a period's total */
 	e->time = now;
 }
 
@@ -433,9 +392,9 @@ static void check_rising(struct thresh_set *ts, size_t ti, uint32_t i, uint32_t 
 	r->over = 1;
 	r->since = now;
 	r->peak = r->rate;
-	over_insert(t, i);
+	thr_over_insert(t, i);
 	t->st.over++;
-	raise_event(ts, ti, r, ALARM_RISING, now);
+	thr_raise_event(ts, ti, r, ALARM_RISING, now);
 }
 
 /* ---- the two entry points ---- */
@@ -449,15 +408,16 @@ void thresh_update(struct thresh_set *ts, size_t profile, const struct agg_keysp
 	for (size_t ti = 0; ts && ti < ts->n; ti++) {
 		struct thresh *t = &ts->t[ti];
 
-		if (!t->active || t->def.profile != profile || !thresh_def_matches(&t->def, &view))
+		if (!t->active || t->def.period || t->def.profile != profile ||
+		    !thresh_def_matches(&t->def, &view))
 			continue;
 		uint64_t v = thresh_def_amount(&t->def, pkts, bytes, flows);
 		uint32_t slot = now / t->slot_s;
-		uint32_t i = row_find(t, key);
+		uint32_t i = thr_row_find(t, key);
 
 		if (!v && !i)
 			continue;
-		if (!i && !(i = row_add(ts, t, key, slot))) {
+		if (!i && !(i = thr_row_add(ts, t, key, slot))) {
 			t->st.refused++;
 			continue;
 		}
@@ -479,6 +439,10 @@ void thresh_tick(struct thresh_set *ts, uint32_t now)
 
 		if (!t->active)
 			continue;
+		if (t->def.period) {
+			thresh_period_tick(t, now);
+			continue;
+		}
 		for (uint32_t i = t->used_head, next; i; i = next) {
 			struct wrow *r = &t->rows[i];
 
@@ -486,12 +450,12 @@ void thresh_tick(struct thresh_set *ts, uint32_t now)
 			row_advance(t, r, slot);
 			if (r->over && r->rate <= t->def.falling) {
 				r->over = 0;
-				over_remove(t, i);
+				thr_over_remove(t, i);
 				t->st.over--;
-				raise_event(ts, ti, r, ALARM_FALLING, now);
+				thr_raise_event(ts, ti, r, ALARM_FALLING, now);
 			}
 			if (!r->over && r->total == 0)
-				row_drop(t, i);
+				thr_row_drop(t, i);
 		}
 	}
 }

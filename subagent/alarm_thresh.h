@@ -85,7 +85,19 @@ void thresh_remove(struct thresh_set *ts, uint32_t index);
 void thresh_update(struct thresh_set *ts, size_t profile, const struct agg_keyspec *spec,
 		   const struct agg_key *key, const uint64_t pkts[2], const uint64_t bytes[2],
 		   uint64_t flows, uint32_t now);
-/* Once a second: windows move on, falling checks. */
+/*
+ * The same update for period thresholds (quota levels): g->cur holds the
+ * row's current period totals after it.  A level is reached when an update
+ * carries the total from below it to it or above: one rising event per
+ * level, row and period, also across restarts (the totals are kept).  A row
+ * already above it (reached before a restart or before the threshold
+ * existed) is listed from its next update on, without a notification.  The
+ * alarm ends with the period, without a notification.
+ */
+void thresh_usage(struct thresh_set *ts, size_t profile, const struct agg_keyspec *spec,
+		  const struct usage_def *u, const struct agg_key *key,
+		  const struct agg_growth *g, uint32_t now);
+/* Once a second: windows move on, falling checks, periods end. */
 void thresh_tick(struct thresh_set *ts, uint32_t now);
 
 /* Take up to max events raised since the last call, oldest first. */

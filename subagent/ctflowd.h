@@ -73,8 +73,11 @@ struct ctflowd {
 	struct ctf_health health;
 	int sigfd;
 	int h_events, h_dump, h_sig;
-	int t_dump, t_work, t_top, t_index, t_alarm;
+	int t_dump, t_work, t_top, t_index, t_alarm, t_period;
 	int resync_wanted;
+	int64_t next_boundary;    /* realtime seconds of the next period boundary, 0 = none */
+	uint64_t close_wanted_ns; /* a period's closing read waits for the running dump */
+	uint64_t dump_close_ns;   /* the running dump closes the period ending here */
 	int drained_since_done;   /* event queue seen empty after the last dump ended */
 	uint64_t json_generation;
 };
@@ -88,6 +91,7 @@ void run_size_items(struct ctflowd *d);
 void run_refresh_kernel(struct ctflowd *d);
 void run_observe(struct ctflowd *d, struct agg_set *set); /* thresholds watch set's rows */
 void run_write_tables(struct ctflowd *d);
+void run_arm_periods(struct ctflowd *d); /* the next period boundary of any profile */
 void run_drain_export(struct ctflowd *d);
 /* The daemon counters, saved before a change (inside a transaction). */
 struct ctf_counters *counters_w(struct ctflowd *d);

@@ -61,6 +61,31 @@ bad:
 	return -1;
 }
 
+/*
+ * A time zone for calendar periods: a name of the tz database (it must be
+ * installed: glibc takes an unknown name for UTC without a word) or a POSIX
+ * TZ string such as CET-1CEST,M3.5.0,M10.5.0/3.
+ */
+static int parse_timezone(void *obj, const char *v, char *why, size_t len)
+{
+	struct conf *c = obj;
+	char path[128];
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= sizeof(c->timezone) || strstr(v, "..") || v[0] == '/' ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-/,.:<>") != n) {
+		snprintf(why, len, "'%.64s' is not a time zone", v);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", v);
+	if (!strpbrk(v, "0123456789") && access(path, R_OK) != 0) {
+		snprintf(why, len, "time zone '%s' is not installed (%s)", v, path);
+		return -1;
+	}
+	memcpy(c->timezone, v, n + 1);
+	return 0;
+}
+
 #define GOFF(f) CONF_FIELD(struct conf, f)
 
 static const struct conf_key global_keys[] = {
@@ -82,6 +107,7 @@ static const struct conf_key global_keys[] = {
 	{ "agentx_socket", CONF_STRING, 0, 0, GOFF(agentx_socket), NULL, NULL },
 	{ "agentx_ping", CONF_DURATION_MS, 1000, 3600000, GOFF(agentx_ping_ms), NULL, NULL },
 	{ "snmp_root", CONF_CUSTOM, 0, 0, 0, 0, NULL, parse_oid },
+	{ "timezone", CONF_CUSTOM, 0, 0, 0, 0, NULL, parse_timezone },
 	{ "top_interval", CONF_DURATION_MS, 1000, 86400000, GOFF(top_interval_ms), NULL, NULL },
 	{ "ipfix_domain", CONF_COUNT, 0, UINT32_MAX, GOFF(ipfix_domain), NULL, NULL },
 	{ "ipfix_enterprise_ies", CONF_BOOL, 0, 1, GOFF(ipfix_enterprise_ies), NULL, NULL },
@@ -177,9 +203,10 @@ struct parse_space {
 	struct profile_parse profs[CONF_MAX_PROFILES];
 	struct collector_parse colls[CONF_MAX_COLLECTORS];
 	struct thresh_parse thrs[CONF_MAX_THRESHOLDS];
-	size_t nprofs, ncolls, nthrs;
+	struct quota_parse quotas[CONF_MAX_THRESHOLDS];
+	size_t nprofs, ncolls, nthrs, nquotas;
 	struct profile_conf pc;
-	struct thresh_conf tc;
+	struct thresh_conf tc, qc;
 	struct thresh_env env;
 	struct conf *c;
 };
@@ -197,7 +224,39 @@ static void profiles_read(void *ctx)
 	conf_thresh_env(sp->c, &sp->env);
 }
 
-static void out_of_parse(struct conf *c, const struct parse_space *sp)
+static int index_used(const struct conf *c, uint32_t index, uint32_t n)
+{
+	for (size_t j = 0; j < c->nthresholds; j++)
+		if (c->thresholds[j].index >= index && c->thresholds[j].index < index + n)
+			return 1;
+	return 0;
+}
+
+/* A quota's levels join the thresholds: at its index, or after the highest
+ * index the file has given so far. */
+static int add_quota(struct conf *c, const struct quota_parse *q, const char *name, char *err,
+		     size_t errlen)
+{
+	uint32_t index = q->t.def.index, top = 0;
+
+	for (size_t j = 0; j < c->nthresholds; j++)
+		if (c->thresholds[j].index > top)
+			top = c->thresholds[j].index;
+	if (!index)
+		index = top + 1;
+	if (c->nthresholds + q->nlevels > CONF_MAX_THRESHOLDS ||
+	    index + q->nlevels - 1 > THRESH_INDEX_MAX || index_used(c, index, q->nlevels)) {
+		snprintf(err, errlen, "%s: [quota %s]: its %u levels need indexes %u-%u, free and at "
+			 "most %d, and at most %d thresholds in all", name, q->name, q->nlevels, index,
+			 index + q->nlevels - 1, THRESH_INDEX_MAX, CONF_MAX_THRESHOLDS);
+		return -1;
+	}
+	c->nthresholds += quota_thresholds(q, index, &c->thresholds[c->nthresholds], q->nlevels);
+	return 0;
+}
+
+static int out_of_parse(struct conf *c, const struct parse_space *sp, const char *name, char *err,
+			size_t errlen)
 {
 	c->ncollectors = sp->ncolls;
 	for (size_t i = 0; i < sp->ncolls; i++)
@@ -205,13 +264,17 @@ static void out_of_parse(struct conf *c, const struct parse_space *sp)
 	c->nthresholds = sp->nthrs;
 	for (size_t i = 0; i < sp->nthrs; i++)
 		c->thresholds[i] = sp->thrs[i].def;
+	for (size_t i = 0; i < sp->nquotas; i++)
+		if (add_quota(c, &sp->quotas[i], name, err, errlen) < 0)
+			return -1;
+	return 0;
 }
 
 int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t len, char *err,
 		      size_t errlen)
 {
 	struct parse_space *sp = calloc(1, sizeof(*sp));
-	struct conf_kind kinds[4];
+	struct conf_kind kinds[5];
 	const struct conf_source src = { name, text, len, NULL, NULL };
 	int rc;
 
@@ -227,9 +290,10 @@ int conf_parse_buffer(struct conf *c, const char *name, const char *text, size_t
 	kinds[1].ctx = sp;
 	collector_conf_kind(&kinds[2], sp->colls, CONF_MAX_COLLECTORS, &sp->ncolls);
 	thresh_conf_kind(&kinds[3], &sp->tc, sp->thrs, CONF_MAX_THRESHOLDS, &sp->nthrs, &sp->env);
-	rc = conf_parse(kinds, 4, &src, err, errlen);
+	quota_conf_kind(&kinds[4], &sp->qc, sp->quotas, CONF_MAX_THRESHOLDS, &sp->nquotas, &sp->env);
+	rc = conf_parse(kinds, 5, &src, err, errlen);
 	if (rc == 0)
-		out_of_parse(c, sp);
+		rc = out_of_parse(c, sp, name, err, errlen);
 	free(sp);
 	return rc;
 }

@@ -38,6 +38,7 @@ struct conf {
 	char snmp_credentials[PATH_MAX];  /* communities, users, sinks */
 	char snmp_contact[256];     /* sysContact, sysLocation (listening) */
 	char snmp_location[256];
+	char timezone[64];         /* TZ for calendar periods; empty: the system's */
 	char agentx_socket[256];    /* AgentX master: a unix path or tcp:HOST:PORT */
 	uint32_t agentx_ping_ms;
 	uint32_t snmp_root[32];     /* CTFLOW-MIB's root OID */

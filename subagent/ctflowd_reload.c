@@ -152,6 +152,7 @@ static void keep_restart_only(const struct conf *old, struct conf *nc)
 	KEEP(pid_file);
 	KEEP(state_file);
 	KEEP(state_dir);
+	KEEP(timezone); /* the process's TZ: set once, before any thread */
 #undef KEEP
 	if (changed[0])
 		log_warnx("reload: restart to apply:%s", changed);
@@ -200,6 +201,8 @@ void ctflowd_reload(struct ctflowd *d)
 	else
 		loop_timer_disarm(d->loop, d->t_dump);
 	loop_timer_arm(d->loop, d->t_top, d->conf.top_interval_ms);
+	if (!d->close_wanted_ns)
+		run_arm_periods(d);
 	log_info("reloaded %s: %zu profiles (%zu kept their rows), %zu thresholds, "
 		 "%zu collectors (%zu kept their sessions)", d->conf.path, agg_set_count(d->agg), kept,
 		 thresh_count(d->thresh), d->conf.ncollectors, sessions_kept);

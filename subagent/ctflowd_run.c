@@ -183,8 +183,13 @@ static void on_dump_row(void *arg, const struct ct_flow *f)
 {
 	struct ctflowd *d = arg;
 
+	uint64_t now = clock_real_ns();
+
 	txn_room(d);
-	track_dump_row(d->track, f, clock_real_ns());
+	/* a period's closing read: what it finds counts in the period that ended */
+	if (d->dump_close_ns && now > d->dump_close_ns)
+		now = d->dump_close_ns;
+	track_dump_row(d->track, f, now);
 }
 
 static void on_dump_done(void *arg, int ok, int err)
@@ -194,9 +199,12 @@ static void on_dump_done(void *arg, int ok, int err)
 	if (!ok)
 		log_warnx("conntrack dump failed: %s", strerror(err));
 	track_dump_end(d->track, ok);
+	d->dump_close_ns = 0;
 	d->drained_since_done = 0;
 	loop_timer_arm(d->loop, d->t_work, 0);
-	if (d->resync_wanted)
+	if (d->close_wanted_ns)
+		loop_timer_arm(d->loop, d->t_period, 0);
+	else if (d->resync_wanted)
 		loop_timer_arm(d->loop, d->t_dump, 0);
 }
 
@@ -281,25 +289,70 @@ static void on_work(void *arg)
 		loop_timer_arm(d->loop, d->t_work, 0);
 }
 
+static void start_dump(struct ctflowd *d)
+{
+	run_refresh_kernel(d);
+	store_begin(d->store);
+	track_dump_begin(d->track);
+	if (ctsock_dump_start(d->cs) < 0) {
+		log_warn("starting conntrack dump");
+		track_dump_end(d->track, 0);
+		d->dump_close_ns = 0;
+	} else if (d->resync_wanted) {
+		d->resync_wanted = 0;
+		counters_w(d)->resyncs++;
+	}
+	store_commit(d->store);
+}
+
 static void on_dump_timer(void *arg)
 {
 	struct ctflowd *d = arg;
 
-	if (!ctsock_dumping(d->cs)) {
-		run_refresh_kernel(d);
-		store_begin(d->store);
-		track_dump_begin(d->track);
-		if (ctsock_dump_start(d->cs) < 0) {
-			log_warn("starting conntrack dump");
-			track_dump_end(d->track, 0);
-		} else if (d->resync_wanted) {
-			d->resync_wanted = 0;
-			counters_w(d)->resyncs++;
-		}
-		store_commit(d->store);
-	}
+	if (!ctsock_dumping(d->cs))
+		start_dump(d);
 	if (d->conf.dump_interval_ms)
 		loop_timer_arm(d->loop, d->t_dump, d->conf.dump_interval_ms);
+}
+
+/*
+ * A period boundary: the live flows are read at once and what that read
+ * finds counts in the period that just ended, so a long flow is split at
+ * the boundary (to within the time the read takes).  A dump already running
+ * finishes first; the closing read follows it.
+ */
+void run_arm_periods(struct ctflowd *d)
+{
+	int64_t now_ms = (int64_t)(clock_real_ns() / 1000000u);
+	int64_t b = agg_set_next_boundary(d->agg, now_ms / 1000);
+
+	if (b == INT64_MAX) {
+		d->next_boundary = 0;
+		loop_timer_disarm(d->loop, d->t_period);
+		return;
+	}
+	d->next_boundary = b;
+	/* a few ms past it, so that the closing read is surely in the new period */
+	loop_timer_arm(d->loop, d->t_period, (uint64_t)(b * 1000 - now_ms) + 5);
+}
+
+static void on_period_timer(void *arg)
+{
+	struct ctflowd *d = arg;
+
+	if (d->next_boundary && (int64_t)time(NULL) >= d->next_boundary) {
+		d->close_wanted_ns = (uint64_t)d->next_boundary * 1000000000u - 1;
+		d->next_boundary = 0;
+	}
+	if (d->close_wanted_ns && !ctsock_dumping(d->cs)) {
+		d->dump_close_ns = d->close_wanted_ns;
+		d->close_wanted_ns = 0;
+		start_dump(d);
+	}
+	if (!d->next_boundary)
+		run_arm_periods(d);
+	else
+		loop_timer_arm(d->loop, d->t_period, 1000);
 }
 
 /*
@@ -316,11 +369,14 @@ static void on_index_timer(void *arg)
 
 /* Thresholds watch the rows the slices update. */
 static void on_row(void *arg, size_t profile, const struct agg_keyspec *spec,
-		   const struct agg_key *key, const struct agg_growth *g, uint32_t now)
+		   const struct usage_def *u, const struct agg_key *key, const struct agg_growth *g,
+		   uint32_t now)
 {
 	struct ctflowd *d = arg;
 
 	thresh_update(d->thresh, profile, spec, key, g->pkts, g->bytes, g->flows_started, now);
+	if (u->n)
+		thresh_usage(d->thresh, profile, spec, u, key, g, now);
 }
 
 void run_observe(struct ctflowd *d, struct agg_set *set)
@@ -431,9 +487,11 @@ static int setup_loop(struct ctflowd *d)
 	d->t_top = loop_timer_add(d->loop, on_top_timer, d);
 	d->t_index = loop_timer_add(d->loop, on_index_timer, d);
 	d->t_alarm = loop_timer_add(d->loop, on_alarm_timer, d);
+	d->t_period = loop_timer_add(d->loop, on_period_timer, d);
 	if (d->h_events < 0 || d->h_dump < 0 || d->t_dump < 0 || d->t_work < 0 ||
-	    d->t_top < 0 || d->t_index < 0 || d->t_alarm < 0)
+	    d->t_top < 0 || d->t_index < 0 || d->t_alarm < 0 || d->t_period < 0)
 		return -1;
+	run_arm_periods(d);
 	loop_timer_arm(d->loop, d->t_alarm, 1000);
 	loop_timer_arm(d->loop, d->t_index, INDEX_PERIOD_MS);
 	agg_set_rank(d->agg, (uint32_t)time(NULL)); /* opens the first window */

@@ -317,6 +317,9 @@ static int start(struct ctflowd *d, const struct options *o, int *ready)
 			return log_warn("detaching"), EXIT_START;
 	}
 	d->health.started = (uint64_t)time(NULL);
+	if (d->conf.timezone[0])
+		setenv("TZ", d->conf.timezone, 1);
+	tzset(); /* calendar periods; no thread runs yet */
 	run_refresh_kernel(d);
 	view_init(d);
 	if (setup_signals(d) < 0)

@@ -22,7 +22,7 @@
 /* The groups under root.1 */
 enum ctflow_group {
 	CTFLOW_COLLECTOR = 1, CTFLOW_PROFILE_TABLE, CTFLOW_AGG_TABLE, CTFLOW_TOP_TABLE,
-	CTFLOW_THRESHOLD_TABLE, CTFLOW_ALARM_TABLE,
+	CTFLOW_THRESHOLD_TABLE, CTFLOW_ALARM_TABLE, CTFLOW_USAGE_TABLE,
 };
 
 /* ctflowCollector scalars */
@@ -41,7 +41,7 @@ enum ctflow_collector_obj {
 /* ctflowProfileEntry */
 enum ctflow_profile_col {
 	PROF_NAME = 2, PROF_KEY, PROF_ADDRESSES, PROF_ROWS, PROF_ROW_LIMIT, PROF_INSERTS,
-	PROF_EVICTIONS, PROF_MEMORY, PROF_TOP_SIZE,
+	PROF_EVICTIONS, PROF_MEMORY, PROF_TOP_SIZE, PROF_PERIODS, PROF_KEEP, PROF_USAGE_LATE,
 };
 
 /* ctflowAggEntry: 1..11 are the index (not accessible) */
@@ -63,7 +63,13 @@ enum ctflow_threshold_col {
 	THR_NAME = 2, THR_PROFILE, THR_MATCH, THR_METRIC, THR_DIRECTION, THR_WINDOW, THR_RISING,
 	THR_FALLING, THR_NOTIFY_LIMIT, THR_ROW_LIMIT, THR_WATCHED, THR_OVER, THR_RISING_EVENTS,
 	THR_FALLING_EVENTS, THR_SUPPRESSED, THR_REFUSED, THR_PROTO, THR_PORT, THR_STORAGE,
-	THR_STATUS, THR_MATCH2,
+	THR_STATUS, THR_MATCH2, THR_PERIOD,
+};
+
+/* ctflowUsageEntry: 1..2 (and the agg index) are the index */
+enum ctflow_usage_col {
+	USE_NAME = 3, USE_START, USE_END, USE_FWD_PACKETS, USE_FWD_OCTETS, USE_REV_PACKETS,
+	USE_REV_OCTETS, USE_FLOWS, USE_OCTETS, USE_KEY_TEXT,
 };
 
 /* ctflowAlarmEntry */
@@ -75,6 +81,7 @@ void mib_profile_init(struct mib_table *t, const struct out_view *v, const oid *
 		      size_t len);
 void mib_agg_init(struct mib_table *t, const struct out_view *v, const oid *root, size_t len);
 void mib_top_init(struct mib_table *t, const struct out_view *v, const oid *root, size_t len);
+void mib_usage_init(struct mib_table *t, const struct out_view *v, const oid *root, size_t len);
 
 /* A SET to ctflowThresholdTable in progress: each row it touches. */
 #define MIB_THRESH_EDITS 16

@@ -59,6 +59,12 @@ int mib_profile_value(const struct out_view *v, size_t profile, unsigned col,
 	case PROF_EVICTIONS: mib_set_counter64(vb, st.evictions); break;
 	case PROF_MEMORY: mib_set_gauge(vb, st.bytes_used / 1024); break;
 	case PROF_TOP_SIZE: mib_set_unsigned(vb, p->top_size); break;
+	case PROF_PERIODS:
+		usage_format(&p->usage, key, sizeof(key));
+		mib_set_string(vb, key);
+		break;
+	case PROF_KEEP: mib_set_unsigned(vb, p->usage.n ? p->usage.keep : 0); break;
+	case PROF_USAGE_LATE: mib_set_counter64(vb, p->usage_late); break;
 	default: return -1;
 	}
 	return 0;
@@ -77,7 +83,7 @@ void mib_profile_init(struct mib_table *t, const struct out_view *v, const oid *
 	t->name = "ctflowProfileTable";
 	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
 	t->min_col = PROF_NAME;
-	t->max_col = PROF_TOP_SIZE;
+	t->max_col = PROF_USAGE_LATE;
 	t->ctx = v;
 	t->find = profile_find;
 	t->value = profile_value;

@@ -88,6 +88,7 @@ int mib_threshold_value(const struct out_view *v, size_t i, unsigned col,
 	case THR_PROTO: mib_set_integer(vb, def->proto); break;
 	case THR_PORT: mib_set_integer(vb, def->port); break;
 	case THR_STORAGE: mib_set_integer(vb, def->storage); break;
+	case THR_PERIOD: mib_set_unsigned(vb, def->period); break;
 	case THR_STATUS:
 		mib_set_integer(vb, thresh_active_at(ts, i) ? RS_ACTIVE
 				    : thresh_def_complete(def)		    ? RS_NOTINSERVICE
@@ -115,7 +116,7 @@ static int set_target(const struct mib_table *t, const netsnmp_variable_list *vb
 	size_t n = t->oidlen;
 
 	if (vb->name_length != n + 3 || snmp_oid_compare(vb->name, n, t->oid, n) != 0 ||
-	    vb->name[n] != 1 || vb->name[n + 1] < THR_NAME || vb->name[n + 1] > THR_MATCH2)
+	    vb->name[n] != 1 || vb->name[n + 1] < THR_NAME || vb->name[n + 1] > THR_PERIOD)
 		return SNMP_ERR_NOCREATION;
 	*col = (unsigned)vb->name[n + 1];
 	if (*col >= THR_WATCHED && *col <= THR_REFUSED)
@@ -154,12 +155,13 @@ static int uint_in(const netsnmp_variable_list *vb, unsigned long lo, unsigned l
 /* RESERVE1: the type, length and range of one value. */
 static int check_value(const struct out_view *v, unsigned col, const netsnmp_variable_list *vb)
 {
-	static const u_char type_of[THR_MATCH2 + 1] = {
+	static const u_char type_of[THR_PERIOD + 1] = {
 		[THR_NAME] = ASN_OCTET_STR, [THR_PROFILE] = ASN_UNSIGNED, [THR_MATCH] = ASN_OCTET_STR,
 		[THR_METRIC] = ASN_INTEGER, [THR_DIRECTION] = ASN_INTEGER, [THR_WINDOW] = ASN_UNSIGNED,
 		[THR_RISING] = ASN_UNSIGNED, [THR_FALLING] = ASN_UNSIGNED, [THR_NOTIFY_LIMIT] = ASN_UNSIGNED,
 		[THR_ROW_LIMIT] = ASN_UNSIGNED, [THR_PROTO] = ASN_INTEGER, [THR_PORT] = ASN_INTEGER,
 		[THR_STORAGE] = ASN_INTEGER, [THR_STATUS] = ASN_INTEGER, [THR_MATCH2] = ASN_OCTET_STR,
+		[THR_PERIOD] = ASN_UNSIGNED,
 	};
 	struct thresh_def scratch;
 	struct thresh_env env;
@@ -186,6 +188,7 @@ static int check_value(const struct out_view *v, unsigned col, const netsnmp_var
 		return uint_in(vb, 1, thresh_rows_limit(&env)) ? 0 : SNMP_ERR_WRONGVALUE;
 	case THR_PROTO: return int_in(vb, -1, 255) ? 0 : SNMP_ERR_WRONGVALUE;
 	case THR_PORT: return int_in(vb, -1, 65535) ? 0 : SNMP_ERR_WRONGVALUE;
+	case THR_PERIOD: return uint_in(vb, 0, USAGE_KINDS_MAX) ? 0 : SNMP_ERR_WRONGVALUE;
 	case THR_STORAGE:
 		return *vb->val.integer == THRESH_VOLATILE || *vb->val.integer == THRESH_NONVOLATILE
 			       ? 0 : SNMP_ERR_WRONGVALUE;
@@ -217,6 +220,7 @@ static void apply_value(unsigned col, const netsnmp_variable_list *vb, struct th
 	case THR_PROTO: t->proto = (int)*vb->val.integer; break;
 	case THR_PORT: t->port = (int)*vb->val.integer; break;
 	case THR_STORAGE: t->storage = (uint8_t)*vb->val.integer; break;
+	case THR_PERIOD: t->period = (uint8_t)*vb->val.integer; break;
 	default: break;
 	}
 }
@@ -452,7 +456,7 @@ void mib_threshold_init(struct mib_table *t, struct mib_thresh_set *x, const str
 	t->name = "ctflowThresholdTable";
 	t->oidlen = mib_oid_join(t->oid, root, len, sub, 2);
 	t->min_col = THR_NAME;
-	t->max_col = THR_MATCH2;
+	t->max_col = THR_PERIOD;
 	t->ctx = v;
 	t->tree = &tree_threshold;
 	t->value = threshold_value;

@@ -47,7 +47,36 @@ static void put_key(FILE *f, const struct agg_keyspec *ks, const struct agg_key_
 	}
 }
 
-static void put_row(FILE *f, const struct agg_profile *p, uint32_t idx)
+/* The periods of a profile as of one moment: every row is read against the
+ * same ordinals (and their bounds are printed once, in the profile). */
+struct json_periods {
+	uint32_t ord[USAGE_KINDS_MAX];
+};
+
+static void put_usage(FILE *f, const struct agg_profile *p, uint32_t idx,
+		      const struct json_periods *jp)
+{
+	const void *area = agg_table_extra(p->tab, idx);
+
+	fputs(",\"usage\":{", f);
+	for (unsigned i = 0; i < p->usage.n; i++) {
+		fprintf(f, "%s\"%s\":[", i ? "," : "", p->usage.k[i].name);
+		for (unsigned a = 0; a <= p->usage.keep; a++) {
+			struct usage_bucket b;
+
+			usage_get_ord(&p->usage, area, i, jp->ord[i] - a, &b);
+			fprintf(f, "%s{\"fwd_packets\":%llu,\"fwd_bytes\":%llu,\"rev_packets\":%llu,"
+				   "\"rev_bytes\":%llu,\"flows_started\":%llu}",
+				a ? "," : "", U64(b.pkts[0]), U64(b.bytes[0]), U64(b.pkts[1]),
+				U64(b.bytes[1]), U64(b.flows));
+		}
+		fputc(']', f);
+	}
+	fputc('}', f);
+}
+
+static void put_row(FILE *f, const struct agg_profile *p, uint32_t idx,
+		    const struct json_periods *jp)
 {
 	const struct agg_counters *r = agg_table_counters(p->tab, idx);
 	struct agg_key key;
@@ -60,9 +89,35 @@ static void put_row(FILE *f, const struct agg_profile *p, uint32_t idx)
 	put_key(f, &p->spec, &k);
 	fprintf(f, "\"flows_started\":%llu,\"flows_ended\":%llu,"
 		   "\"fwd_packets\":%llu,\"fwd_bytes\":%llu,\"rev_packets\":%llu,\"rev_bytes\":%llu,"
-		   "\"first\":%u,\"last\":%u,\"created\":%u}",
+		   "\"first\":%u,\"last\":%u,\"created\":%u",
 		U64(r->flows_started), U64(r->flows_ended), U64(r->pkts[0]), U64(r->bytes[0]),
 		U64(r->pkts[1]), U64(r->bytes[1]), r->first, r->last, r->created);
+	if (p->usage.n)
+		put_usage(f, p, idx, jp);
+	fputc('}', f);
+}
+
+/* "periods":{"day":[{"start":S,"end":E},...]}: the bounds of each kept
+ * period, current first, as the rows' "usage" lists them. */
+static void put_periods(FILE *f, const struct agg_profile *p, struct json_periods *jp)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	fprintf(f, "\"keep\":%u,\"usage_late\":%llu,\"periods\":{", p->usage.n ? (unsigned)p->usage.keep : 0u,
+		U64(p->usage_late));
+	for (unsigned i = 0; i < p->usage.n; i++) {
+		jp->ord[i] = usage_ordinal(&p->usage, i, now);
+		fprintf(f, "%s\"%s\":[", i ? "," : "", p->usage.k[i].name);
+		for (unsigned a = 0; a <= p->usage.keep; a++) {
+			int64_t start, end;
+
+			usage_bounds(&p->usage, i, jp->ord[i] - a, &start, &end);
+			fprintf(f, "%s{\"start\":%lld,\"end\":%lld}", a ? "," : "", (long long)start,
+				(long long)end);
+		}
+		fputc(']', f);
+	}
+	fputs("},", f);
 }
 
 static void put_profile(FILE *f, const struct agg_profile *p)
@@ -70,18 +125,21 @@ static void put_profile(FILE *f, const struct agg_profile *p)
 	struct agg_table_stats st;
 	char key[128];
 	const char *sep = "";
+	struct json_periods jp;
 
 	agg_table_get_stats(p->tab, &st);
 	agg_keyspec_format(&p->spec, key, sizeof(key));
 	fprintf(f, "{\"name\":\"%s\",\"key\":\"%s\",\"addresses\":\"%s\",\"rows\":%llu,"
 		   "\"row_limit\":%llu,\"inserts\":%llu,\"evictions\":%llu,\"row_bytes\":%u,"
-		   "\"bytes_used\":%llu,\"index_bytes\":%llu,\"entries\":[",
+		   "\"bytes_used\":%llu,\"index_bytes\":%llu,",
 		p->name, key, p->spec.view == AGG_VIEW_TRANSLATED ? "translated" : "original",
 		U64(st.rows), U64(st.limit), U64(st.inserts), U64(st.evictions), st.row_bytes,
 		U64(st.bytes_used), U64(st.index_bytes));
+	put_periods(f, p, &jp);
+	fputs("\"entries\":[", f);
 	for (uint32_t i = agg_table_next(p->tab, 0); i; i = agg_table_next(p->tab, i)) {
 		fputs(sep, f);
-		put_row(f, p, i);
+		put_row(f, p, i, &jp);
 		sep = ",\n";
 	}
 	fputs("]}", f);

@@ -31,7 +31,8 @@ int state_write(const char *path, const struct thresh_set *ts, struct agg_set *a
 		/* a row still notReady is not kept: the configuration would refuse it */
 		if (t->storage == THRESH_NONVOLATILE && thresh_def_complete(t))
 			thresh_def_write(f, t, thresh_index_at(ts, i), thresh_active_at(ts, i),
-					 agg_set_profile(agg, t->profile)->name);
+					 agg_set_profile(agg, t->profile)->name,
+					 &agg_set_profile(agg, t->profile)->usage);
 	}
 	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
 	ok = fclose(f) == 0 && ok;

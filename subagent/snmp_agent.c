@@ -65,7 +65,7 @@ struct snmp_agent {
 	int started;                /* 1 ok, -1 failed, 0 not yet */
 
 	struct mib_scalars collector;
-	struct mib_table profile, agg, top, threshold, alarm;
+	struct mib_table profile, agg, top, threshold, alarm, usage;
 	struct mib_thresh_set threshold_set;
 	struct mib_ipfix ipfix;
 	struct mib_system system;
@@ -170,6 +170,7 @@ static int register_ctflow(struct snmp_agent *sa)
 	mib_top_init(&sa->top, sa->v, root, len);
 	mib_threshold_init(&sa->threshold, &sa->threshold_set, sa->v, root, len);
 	mib_alarm_init(&sa->alarm, sa->v, root, len);
+	mib_usage_init(&sa->usage, sa->v, root, len);
 	if (listening(sa)) {
 		mib_system_init(&sa->system, root, len, sa->cfg.contact, sa->cfg.location,
 				subagent(sa) ? PRIORITY_BESIDE : 0);
@@ -179,7 +180,7 @@ static int register_ctflow(struct snmp_agent *sa)
 	return mib_scalars_register(&sa->collector) < 0 ||
 	       mib_table_register(&sa->profile) < 0 || mib_table_register(&sa->agg) < 0 ||
 	       mib_table_register(&sa->top) < 0 || mib_table_register(&sa->threshold) < 0 ||
-	       mib_table_register(&sa->alarm) < 0 ? -1 : 0;
+	       mib_table_register(&sa->alarm) < 0 || mib_table_register(&sa->usage) < 0 ? -1 : 0;
 }
 
 /* ---- the master agent's session ---- */

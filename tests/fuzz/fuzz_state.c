@@ -44,7 +44,7 @@ static void make_state(void)
 	struct store *st = open_store();
 	enum store_origin o;
 	struct track *tr = track_new(64, &ss, st, &o);
-	struct agg_table *t = agg_table_new(8, 16, st, "agg", 1, &o);
+	struct agg_table *t = agg_table_new(8, 0, 16, st, "agg", 1, &o);
 	struct agg_key k = { 8, { 10, 0, 0, 1, 0, 0, 0, 80 } };
 	struct ct_flow f;
 
@@ -91,7 +91,7 @@ static void start_and_use(void)
 	if (!st)
 		abort();
 	tr = track_new(64, &ss, st, &o);
-	t = agg_table_new(8, 16, st, "agg", 1, &o);
+	t = agg_table_new(8, 0, 16, st, "agg", 1, &o);
 	if (!tr || !t)
 		abort();
 	memset(&f, 0, sizeof(f));

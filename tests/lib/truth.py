@@ -18,38 +18,39 @@ TEST = "truth"
 
 
 def parse_events(path):
-    flows = []
-    for line in open(path, errors="replace"):
-        if "[DESTROY]" not in line:
+    return [parse_line(line) for line in open(path, errors="replace") if "[DESTROY]" in line]
+
+
+def parse_line(line):
+    """One record: [DESTROY] and what conntrack -o extended,id prints after it."""
+    toks = line.split()
+    i = toks.index("[DESTROY]")
+    fam = 6 if toks[i + 1] == "ipv6" else 4
+    proto = int(toks[i + 4])
+    tup = [{}, {}]
+    d, after_delta, extra = -1, False, {}
+    for t in toks:
+        if "=" not in t:
             continue
-        toks = line.split()
-        i = toks.index("[DESTROY]")
-        fam = 6 if toks[i + 1] == "ipv6" else 4
-        proto = int(toks[i + 4])
-        tup = [{}, {}]
-        d, after_delta, extra = -1, False, {}
-        for t in toks:
-            if "=" not in t:
-                continue
-            k, v = t.split("=", 1)
-            if k == "src" and not after_delta:
-                d += 1
-            if k == "delta-time":
-                after_delta = True
-            if after_delta or d not in (0, 1):
-                if k in ("id", "zone", "mark", "start_ns"):
-                    extra[k] = int(v)
-                continue
-            if k in ("zone", "mark"):
+        k, v = t.split("=", 1)
+        if k == "src" and not after_delta:
+            d += 1
+        if k == "delta-time":
+            after_delta = True
+        if after_delta or d not in (0, 1):
+            if k in ("id", "zone", "mark", "start_ns", "stop_ns"):
                 extra[k] = int(v)
-            elif k in ("src", "dst"):
-                tup[d][k] = v
-            else:
-                tup[d][k] = int(v)
-        flows.append({"fam": fam, "proto": proto, "o": tup[0], "r": tup[1],
-                      "zone": extra.get("zone", 0), "mark": extra.get("mark", 0),
-                      "id": extra.get("id"), "start_ns": extra.get("start_ns", 0)})
-    return flows
+            continue
+        if k in ("zone", "mark"):
+            extra[k] = int(v)
+        elif k in ("src", "dst"):
+            tup[d][k] = v
+        else:
+            tup[d][k] = int(v)
+    return {"fam": fam, "proto": proto, "o": tup[0], "r": tup[1],
+            "zone": extra.get("zone", 0), "mark": extra.get("mark", 0),
+            "id": extra.get("id"), "start_ns": extra.get("start_ns", 0),
+            "stop_ns": extra.get("stop_ns", 0)}
 
 
 def parse_spec(text):

@@ -8,7 +8,8 @@
  * decoded by libnetfilter_conntrack (nfct_nlmsg_parse, nfct_snprintf): no
  * code shared with ctflowd.  Lines look like conntrack -E -o extended,id
  * output, plus the start time (start_ns=), which tells incarnations of one
- * id apart.  It proves it lost nothing: on ENOBUFS, or when the kernel
+ * id apart, and the stop time (stop_ns=), which places it in a usage
+ * period.  It proves it lost nothing: on ENOBUFS, or when the kernel
  * counts a drop on its socket (SO_MEMINFO), it writes a WARNING line, as
  * conntrack -E does on ENOBUFS.
  *
@@ -68,6 +69,9 @@ static void print_event(FILE *out, const struct nlmsghdr *nlh)
 	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START))
 		fprintf(out, " start_ns=%llu",
 			(unsigned long long)nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START));
+	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_STOP))
+		fprintf(out, " stop_ns=%llu",
+			(unsigned long long)nfct_get_attr_u64(ct, ATTR_TIMESTAMP_STOP));
 	fputc('\n', out);
 	events++;
 	nfct_destroy(ct);

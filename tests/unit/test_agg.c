@@ -31,7 +31,7 @@ static struct agg_table *new_table(size_t key_max, size_t limit)
 	enum store_origin o;
 
 	snprintf(name, sizeof(name), "table-%u", ++n);
-	return agg_table_new(key_max, limit, mem(), name, 0, &o);
+	return agg_table_new(key_max, 0, limit, mem(), name, 0, &o);
 }
 
 static struct ct_flow flow4(const char *src, const char *dst, uint8_t proto, uint16_t sport,
@@ -516,14 +516,14 @@ static void rows_survive_a_restart(void)
 
 	CHECK(mkdtemp(dir) != NULL);
 	st = store_open(dir, 1 << 20, 4096, err, sizeof(err));
-	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	t = agg_table_new(4, 0, 3, st, "rows", 7, &o);
 	CHECK(o == STORE_FRESH);
 	store_begin(st);
 	for (int i = 0; i < 3; i++)
 		agg_table_upsert(t, &k[i], (uint32_t)(i + 1))->bytes[0] = (uint64_t)(i + 1);
 	store_commit(st);
 	agg_table_free(t);
-	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	t = agg_table_new(4, 0, 3, st, "rows", 7, &o);
 	CHECK(o == STORE_KEPT);
 	CHECK(agg_table_find(t, &k[0]) && agg_table_find(t, &k[0])->bytes[0] == 1);
 	CHECK(agg_table_find(t, &k[0]) && agg_table_find(t, &k[0])->created == 1);
@@ -540,7 +540,7 @@ static void rows_survive_a_restart(void)
 	agg_table_free(t);
 	store_close(st);
 	st = store_open(dir, 1 << 20, 4096, err, sizeof(err));
-	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	t = agg_table_new(4, 0, 3, st, "rows", 7, &o);
 	CHECK(o == STORE_KEPT);
 	CHECK(agg_table_find(t, &k[1]) && agg_table_find(t, &k[1])->bytes[0] == 2);
 	CHECK(agg_table_find(t, &k[2]) != NULL);
@@ -560,7 +560,7 @@ static void rows_survive_a_restart(void)
 		       ts.row_bytes - sizeof(struct agg_counters));
 	}
 	agg_table_free(t);
-	t = agg_table_new(4, 3, st, "rows", 7, &o);
+	t = agg_table_new(4, 0, 3, st, "rows", 7, &o);
 	CHECK(o == STORE_FRESH);
 	agg_table_get_stats(t, &ts);
 	CHECK_EQ_U(ts.rows, 0);

@@ -200,11 +200,32 @@ static void errors_name_file_line_and_reason(void)
 		{ "[threshold t]\nstatus = on\n", "t.conf:2: status: 'on' is not active or notInService" },
 		{ "dump_interval = 30s\n[threshold t]\nprofile = host\nrising = 5\nwindow = 40s\n",
 		  "t.conf:5: [threshold t]: window (40 s) must be at least twice dump_interval (30 s)" },
+		{ "[profile a]\nkey = host\nperiods = fortnight\n",
+		  "t.conf:3: periods: 'fortnight' is not a period: day, week, month, or a length" },
+		{ "[profile a]\nkey = host\nperiods = day, day\n", "t.conf:3: periods: period 'day' given twice" },
+		{ "[profile a]\nkey = host\nkeep = 37\n", "t.conf:3: keep: 37 is out of range 0..36" },
+		{ "[profile a]\nkey = host\nmonth_start = 29\n", "t.conf:3: month_start: 29 is out of range 1..28" },
+		{ "timezone = Nowhere/Atlantis\n", "t.conf:1: timezone: time zone 'Nowhere/Atlantis' is not installed" },
+		{ "timezone = ../../etc/passwd\n", "t.conf:1: timezone: '../../etc/passwd' is not a time zone" },
+		{ "[threshold t]\nprofile = host\nrising = 5\nperiod = month\n",
+		  "t.conf:4: [threshold t]: profile 'host' keeps no period 'month' (periods = none)" },
+		{ "[profile h]\nkey = host\nperiods = day\n[quota q]\nprofile = h\nperiod = day\n",
+		  "t.conf:4: [quota q] has no 'cap'" },
+		{ "[profile h]\nkey = host\nperiods = day\n[quota q]\nprofile = h\ncap = 1G\n",
+		  "t.conf:4: [quota q] has no 'period'" },
+		{ "[profile h]\nkey = host\nperiods = day\n[quota q]\nprofile = h\ncap = 1G\nperiod = week\n",
+		  "t.conf:7: [quota q]: profile 'h' keeps no period 'week' (periods = day)" },
+		{ "[quota q]\nwarn = 95, 80\n", "t.conf:2: warn: '95, 80' is not up to 4 ascending percentages" },
+		{ "[quota q]\nwarn = 10,20,30,40,50\n", "t.conf:2: warn: '10,20,30,40,50' is not up to 4" },
+		{ "[profile h]\nkey = host\nperiods = day\n[threshold a]\nprofile = h\nrising = 5\n"
+		  "index = 2\n[quota q]\nprofile = h\ncap = 1G\nperiod = day\nindex = 1\n",
+		  "t.conf: [quota q]: its 3 levels need indexes 1-3, free" },
 		/* every error carries a line: cross-field ones the line of a key involved */
 		{ "rcvbuf = 4G\n", "t.conf:1: rcvbuf_max (1073741824) is smaller than rcvbuf" },
 		{ "[threshold t]\nprofile = host\nrising = 5\nkind = x\n",
 		  "t.conf:4: unknown key 'kind' in [threshold t] (expected profile, match, match2, proto, "
-		  "port, metric, direction, window, rising, falling, notify_limit, rows, index, status)" },
+		  "port, metric, direction, window, rising, falling, notify_limit, rows, index, status, "
+		  "period)" },
 		{ "[threshold a]\nprofile = host\nrising = 5\nindex = 3\n[threshold b]\nprofile = host\nrising = 5\nindex = 3\n",
 		  "t.conf:8: [threshold b]: index 3 is [threshold a]'s" },
 	};
@@ -321,6 +342,35 @@ static void thresholds_parse(void)
 	CHECK_EQ_U(c.thresholds[0].profile, 2);
 }
 
+/* A quota is a period threshold per level, at the next free indexes. */
+static void quotas_become_period_thresholds(void)
+{
+	static const char text[] =
+		"[profile h]\nkey = host\nperiods = day, month\nkeep = 2\nmonth_start = 5\n"
+		"[threshold t]\nprofile = h\nrising = 5\nindex = 7\n"
+		"[quota monthly]\nprofile = h\nperiod = month\ncap = 1001\nwarn = 80, 100\n"
+		"direction = received\nmatch = 10.0.0.0/8\n";
+	struct conf c;
+	char err[512];
+
+	conf_defaults(&c);
+	CHECK(conf_parse_buffer(&c, "t.conf", text, strlen(text), err, sizeof(err)) == 0);
+	CHECK_EQ_U(c.profiles[0].usage.n, 2);
+	CHECK_EQ_U(c.profiles[0].usage.keep, 2);
+	CHECK_EQ_U(c.profiles[0].usage.month_day, 5);
+	CHECK_EQ_U(c.nthresholds, 3);
+	CHECK(strcmp(c.thresholds[1].name, "monthly-80") == 0);
+	CHECK_EQ_U(c.thresholds[1].index, 8);
+	CHECK_EQ_U(c.thresholds[1].period, 2);
+	CHECK_EQ_U(c.thresholds[1].rising, 801); /* 80% of 1001, rounded up */
+	CHECK_EQ_U(c.thresholds[1].dir, THRESH_RECEIVED);
+	CHECK_EQ_U(c.thresholds[1].family, 1);
+	CHECK(strcmp(c.thresholds[2].name, "monthly-100") == 0);
+	CHECK_EQ_U(c.thresholds[2].index, 9);
+	CHECK_EQ_U(c.thresholds[2].rising, 1001);
+	CHECK_EQ_U(c.thresholds[0].period, 0);
+}
+
 static void reference_config_parses(void)
 {
 	struct conf c;
@@ -373,6 +423,7 @@ int main(void)
 	RUN(long_lines_nul_bytes_and_too_many_profiles);
 	RUN(missing_file_is_reported);
 	RUN(thresholds_parse);
+	RUN(quotas_become_period_thresholds);
 	RUN(reference_config_parses);
 	RUN(state_file_skips_what_the_configuration_would_refuse);
 	TAP_DONE();
