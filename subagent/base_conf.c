@@ -70,7 +70,7 @@ struct unit {
 };
 
 static const struct unit size_units[] = {
-	{ "", 1 }, { "k", KIB }, { "K", KIB }, { "M", KIB * KIB }, { "G", GIB }, { NULL, 0 },
+	{ "", 1 }, { "k", KIB }, { "K", KIB }, { "M", KIB * KIB }, { "G", GIB }, { "T", GIB * KIB }, { NULL, 0 },
 };
 static const struct unit count_units[] = { { "", 1 }, { "k", 1000 }, { "M", 1000000 }, { NULL, 0 } };
 static const struct unit ms_units[] = {
