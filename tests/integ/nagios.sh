@@ -16,6 +16,7 @@ pair_up
 nms_gateway <<EOF
 [profile host]
 key = host
+periods = day, month
 [profile tiny]
 key = src
 rows = 4
@@ -63,6 +64,18 @@ rate "upload rate, 300 kB/s" 1
 ip netns exec "$NS_A" "$TOOLS/flowgen" tcp-client 10.202.0.2 80 15000000 0 3000000 || fail "upload"
 sleep 1.5
 rate "upload rate, 3 MB/s" 2
+
+# 1b. the host's usage this month, exactly: OK at a warning level equal to
+# what the JSON says it sent, WARNING one byte below, CRITICAL likewise
+sleep 1.5 # the last upload's end is counted
+tables "$T/t.json" || fail "tables"
+SENT=$(python3 -c "
+import json
+p = [p for p in json.load(open('$T/t.json'))['profiles'] if p['name'] == 'host'][0]
+print([e for e in p['entries'] if e['host'] == '10.202.0.1'][0]['usage']['month'][0]['fwd_bytes'])")
+expect "usage this month ($SENT bytes sent) within its allowance" 0 check_ctflowd_usage $ROW 2 7 "$SENT" "$SENT"
+expect "usage this month one byte over the warning level" 1 check_ctflowd_usage $ROW 2 7 "$((SENT - 1))" "$SENT"
+expect "usage this month one byte over the critical level" 2 check_ctflowd_usage $ROW 2 7 1 "$((SENT - 1))"
 
 # 2. the 4-row profile 'tiny' (key src): 1 row OK, 2 WARNING, 3 and more CRITICAL
 fill() { expect "$1" "$2" check_ctflowd_profile_fill 2 :1 :2; }

@@ -37,11 +37,13 @@ listen_mode && notrack_lo "$NS_B" # (the exporter's and Prometheus's own loopbac
 nms_gateway <<EOF
 [profile host]
 key = host
+periods = month
 EOF
 bg_snmp_ns "$T/exporter.log" prometheus-snmp-exporter --config.file="$P/snmp.yml" \
 	--web.listen-address="127.0.0.1:$EXP_PORT"
 # the shipped scrape configuration, with this test's target, exporter and intervals
 sed -e "s/scrape_interval: 60s/scrape_interval: 3s/; s/evaluation_interval: 60s/evaluation_interval: 1s/" \
+	-e "s/scrape_interval: 5m/scrape_interval: 3s/; s/scrape_timeout: 2m/scrape_timeout: 3s/" \
 	-e "s/scrape_timeout: 50s/scrape_timeout: 3s/; s|- ctflowd-rules.yml|- $P/ctflowd-rules.yml|" \
 	-e "s/127.0.0.1:9116/127.0.0.1:$EXP_PORT/" -e "/192.0.2.2:1161/d" \
 	-e "s/- 192.0.2.1 .*/- 127.0.0.1:$SNMP_PORT/" "$P/prometheus.yml" >"$T/prometheus.yml"
@@ -75,6 +77,16 @@ grep -q "^# TYPE ctflowAggFwdOctets counter" "$T/scrape.txt" && grep -q "^# TYPE
 	pass "keys are labels (the profile's name, the row's key), not OID fragments" ||
 	fail "labels: $(grep '^ctflowAggFwdOctets{' "$T/scrape.txt" | head -n 1)"
 
+# usage this month: a gauge labelled by the period's name and age
+USE="$ROOT.1.7.1.7.1.1.4.10.202.0.1.32.0.0.0.0.0.0.0.1.0"
+want=$(snmpn snmpget -Oqv "$SNMP_AGENT" "$USE")
+in_snmp_ns curl -s --max-time 20 "http://127.0.0.1:$EXP_PORT/snmp?module=ctflowd_usage&target=127.0.0.1:$SNMP_PORT" >>"$T/scrape.txt"
+got=$(awk '/^ctflowUsageFwdOctets\{/ && /ctflowAggKey="host 10.202.0.1"/ && /ctflowUsagePeriodName="month"/ && /ctflowUsageAge="0"/ { print $NF }' "$T/scrape.txt")
+[ -n "$want" ] && [ -n "$got" ] && python3 -c "import sys; sys.exit(float('$got') != int('$want'))" &&
+	grep -q "^# TYPE ctflowUsageFwdOctets gauge" "$T/scrape.txt" &&
+	pass "usage this month: ctflowUsageFwdOctets{ctflowAggKey=\"host 10.202.0.1\",ctflowUsagePeriodName=\"month\",ctflowUsageAge=\"0\"} is a gauge equal to ctflowd's ($got)" ||
+	fail "usage this month: scraped '$got', ctflowd says '$want'"
+
 # Prometheus: the busy host's rate while it uploads (6 MB at 300 kB/s)
 ip netns exec "$NS_A" "$TOOLS/flowgen" tcp-client 10.202.0.2 80 6000000 0 300000 &
 UP=$!
@@ -88,6 +100,10 @@ wait $UP
 python3 -c "import sys; sys.exit(not float('${rate:-0}') > 0)" 2>/dev/null &&
 	pass "Prometheus, on the shipped scrape configuration, sees the host's upload: rate $rate B/s" ||
 	fail "no rate from Prometheus: '$rate' ($(tail -n 2 "$T/prometheus.log"))"
+use=$(promql 'ctflowd:usage_bytes:current{ctflowAggKey="host 10.202.0.1",ctflowUsagePeriodName="month"}')
+[ -n "$use" ] && python3 -c "import sys; sys.exit(not float('$use') >= 1000000)" &&
+	pass "the recording rule ctflowd:usage_bytes:current gives the host's usage this month ($use)" ||
+	fail "ctflowd:usage_bytes:current: '$use'"
 rec=$(promql 'ctflowd:row_fwd_bytes:rate5m{ctflowAggKey="host 10.202.0.1"}')
 [ -n "$rec" ] && pass "the recording rule ctflowd:row_fwd_bytes:rate5m is evaluated ($rec)" ||
 	fail "no ctflowd:row_fwd_bytes:rate5m"
