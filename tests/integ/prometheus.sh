@@ -37,6 +37,8 @@ listen_mode && notrack_lo "$NS_B" # (the exporter's and Prometheus's own loopbac
 nms_gateway <<EOF
 [profile host]
 key = host
+[profile nets]
+key = src/16
 periods = month
 EOF
 bg_snmp_ns "$T/exporter.log" prometheus-snmp-exporter --config.file="$P/snmp.yml" \
@@ -77,14 +79,14 @@ grep -q "^# TYPE ctflowAggFwdOctets counter" "$T/scrape.txt" && grep -q "^# TYPE
 	pass "keys are labels (the profile's name, the row's key), not OID fragments" ||
 	fail "labels: $(grep '^ctflowAggFwdOctets{' "$T/scrape.txt" | head -n 1)"
 
-# usage this month: a gauge labelled by the period's name and age
-USE="$ROOT.1.7.1.7.1.1.4.10.202.0.1.32.0.0.0.0.0.0.0.1.0"
-want=$(snmpn snmpget -Oqv "$SNMP_AGENT" "$USE")
+# usage this month (profile nets: one row, the clients' /16): a gauge
+# labelled by the period's name and age
+want=$(snmpn snmpwalk -Oq "$SNMP_AGENT" "$ROOT.1.7.1.7.2" | awk '$1 ~ /\.1\.0$/ { print $2; exit }')
 in_snmp_ns curl -s --max-time 20 "http://127.0.0.1:$EXP_PORT/snmp?module=ctflowd_usage&target=127.0.0.1:$SNMP_PORT" >>"$T/scrape.txt"
-got=$(awk '/^ctflowUsageFwdOctets\{/ && /ctflowAggKey="host 10.202.0.1"/ && /ctflowUsagePeriodName="month"/ && /ctflowUsageAge="0"/ { print $NF }' "$T/scrape.txt")
+got=$(awk '/^ctflowUsageFwdOctets\{/ && /ctflowAggKey="src 10.202.0.0\/16"/ && /ctflowUsagePeriodName="month"/ && /ctflowUsageAge="0"/ { print $NF }' "$T/scrape.txt")
 [ -n "$want" ] && [ -n "$got" ] && python3 -c "import sys; sys.exit(float('$got') != int('$want'))" &&
 	grep -q "^# TYPE ctflowUsageFwdOctets gauge" "$T/scrape.txt" &&
-	pass "usage this month: ctflowUsageFwdOctets{ctflowAggKey=\"host 10.202.0.1\",ctflowUsagePeriodName=\"month\",ctflowUsageAge=\"0\"} is a gauge equal to ctflowd's ($got)" ||
+	pass "usage this month: ctflowUsageFwdOctets{ctflowAggKey=\"src 10.202.0.0/16\",ctflowUsagePeriodName=\"month\",ctflowUsageAge=\"0\"} is a gauge equal to ctflowd's ($got)" ||
 	fail "usage this month: scraped '$got', ctflowd says '$want'"
 
 # Prometheus: the busy host's rate while it uploads (6 MB at 300 kB/s)
@@ -100,9 +102,9 @@ wait $UP
 python3 -c "import sys; sys.exit(not float('${rate:-0}') > 0)" 2>/dev/null &&
 	pass "Prometheus, on the shipped scrape configuration, sees the host's upload: rate $rate B/s" ||
 	fail "no rate from Prometheus: '$rate' ($(tail -n 2 "$T/prometheus.log"))"
-use=$(promql 'ctflowd:usage_bytes:current{ctflowAggKey="host 10.202.0.1",ctflowUsagePeriodName="month"}')
+use=$(promql 'ctflowd:usage_bytes:current{ctflowAggKey="src 10.202.0.0/16",ctflowUsagePeriodName="month"}')
 [ -n "$use" ] && python3 -c "import sys; sys.exit(not float('$use') >= 1000000)" &&
-	pass "the recording rule ctflowd:usage_bytes:current gives the host's usage this month ($use)" ||
+	pass "the recording rule ctflowd:usage_bytes:current gives the network's usage this month ($use)" ||
 	fail "ctflowd:usage_bytes:current: '$use'"
 rec=$(promql 'ctflowd:row_fwd_bytes:rate5m{ctflowAggKey="host 10.202.0.1"}')
 [ -n "$rec" ] && pass "the recording rule ctflowd:row_fwd_bytes:rate5m is evaluated ($rec)" ||
