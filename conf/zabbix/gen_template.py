@@ -12,7 +12,12 @@ One template, "ctflowd by SNMP":
   (the profile's number is a user macro), filters rows by ctflowAggKey with
   user macros, and refuses to create items when the slice has more rows
   than {$CTFLOWD.LLD.MAX_ROWS}, so a large profile is never turned into
-  hundreds of thousands of items.
+  hundreds of thousands of items;
+- usage this month (or the period {$CTFLOWD.USAGE.PERIOD} names) of the
+  host profile's rows, when that profile keeps periods: a discovery over
+  its slice of ctflowUsageTable, the current period only, with triggers
+  at {$CTFLOWD.USAGE.WARN}% and 100% of {$CTFLOWD.USAGE.CAP} (per row
+  with the row's key as context).
 
 The output is deterministic (every UUID is derived from the object's
 path), so a regenerated file imports over the old template instead of
@@ -28,6 +33,7 @@ ROOT = "1.3.6.1.4.1.32473"
 COLLECTOR = ROOT + ".1.1"   # collector scalars
 PROFILE = ROOT + ".1.2.1"   # ctflowProfileEntry
 AGG = ROOT + ".1.3.1"       # ctflowAggEntry
+USAGE = ROOT + ".1.7.1"     # ctflowUsageEntry
 
 
 def uid(*path):
@@ -270,6 +276,64 @@ def row_discovery(profile, number, dirs, enabled, high, low):
     return rule, macros
 
 
+def usage_discovery():
+    """The host profile's usage in its current period of one kind."""
+    key = "ctflowd.host.usage.discovery"
+    pre = "ctflowd.host.usage.%s[{#SNMPINDEX}]"
+    slice_ = "%s.%%d.{$CTFLOWD.PROFILE.HOST}" % USAGE
+    items = []
+    for name, col, what in (("octets", 11, "used this {#PERIOD}"),
+                            ("fwd.octets", 7, "sent this {#PERIOD}"),
+                            ("rev.octets", 9, "received this {#PERIOD}")):
+        i = snmp_item(pre % name, "{#KEY}: %s" % what, (slice_ % col) + ".{#SNMPINDEX}", "host",
+                      units="B", history="{$CTFLOWD.ROW.HISTORY}",
+                      description="ctflowUsageTable: the row's total in its current period; it starts from 0 "
+                                  "with each period.")
+        i["uuid"] = uid("prototype", i["key"])
+        items.append(i)
+    item = ref(pre % "octets")
+    cap = "{$CTFLOWD.USAGE.CAP:\"{#KEY}\"}"
+    triggers = [
+        {"uuid": uid("trigger", "usage", "warn"),
+         "expression": "last(%s)>=%s*{$CTFLOWD.USAGE.WARN}/100" % (item, cap),
+         "name": "ctflowd: {#KEY}: used {$CTFLOWD.USAGE.WARN}%% of its allowance this {#PERIOD}",
+         "priority": "WARNING",
+         "dependencies": [{"name": "ctflowd: {#KEY}: used all of its allowance this {#PERIOD}",
+                           "expression": "last(%s)>=%s" % (item, cap)}],
+         "description": "The row's total in its current period reached {$CTFLOWD.USAGE.WARN}% of "
+                        "{$CTFLOWD.USAGE.CAP} (set per row with the row's key as context). "
+                        "It resolves when the next period begins."},
+        {"uuid": uid("trigger", "usage", "cap"),
+         "expression": "last(%s)>=%s" % (item, cap),
+         "name": "ctflowd: {#KEY}: used all of its allowance this {#PERIOD}",
+         "priority": "HIGH",
+         "description": "The row's total in its current period reached {$CTFLOWD.USAGE.CAP}."},
+    ]
+    rule = {"uuid": uid("rule", key), "name": "ctflowd host usage", "type": "SNMP_AGENT",
+            "snmp_oid": "discovery[{#KEY},%s,{#PERIOD},%s]" % (slice_ % 12, slice_ % 3), "key": key,
+            "delay": "{$CTFLOWD.LLD.INTERVAL}", "lifetime": "{$CTFLOWD.LLD.LIFETIME}",
+            "description": "The usage of the host profile's rows in their current period of the kind "
+                           "{$CTFLOWD.USAGE.PERIOD} (its place in the profile's periods: 2 for "
+                           "periods = day, month); nothing while the profile keeps no periods. "
+                           "Rows filtered like the host rows; none while the profile holds more than "
+                           "{$CTFLOWD.LLD.MAX_ROWS} entries.",
+            "filter": {"evaltype": "AND", "conditions": [
+                {"macro": "{#SNMPINDEX}", "value": "\\.{$CTFLOWD.USAGE.PERIOD}\\.0$", "formulaid": "A"},
+                {"macro": "{#KEY}", "value": "{$CTFLOWD.HOST.MATCH}", "formulaid": "B"},
+                {"macro": "{#KEY}", "value": "{$CTFLOWD.HOST.NOT_MATCH}",
+                 "operator": "NOT_MATCHES_REGEX", "formulaid": "C"}]},
+            "item_prototypes": items,
+            "trigger_prototypes": triggers,
+            "preprocessing": [{"type": "JAVASCRIPT", "parameters": [GUARD % ("host", "host", "HOST", "HOST")]}]}
+    macros = [
+        ("{$CTFLOWD.USAGE.PERIOD}", "2", "The host profile's period kind the usage items show: its place in the "
+         "profile's periods (ctflowUsagePeriod), 2 for periods = day, month."),
+        ("{$CTFLOWD.USAGE.CAP}", "200G", "A host's allowance per period, bytes both ways; context: the row's key."),
+        ("{$CTFLOWD.USAGE.WARN}", "80", "Percent of the allowance that raises a warning."),
+    ]
+    return rule, macros
+
+
 def template():
     rules = [profile_discovery()]
     macros = list(MACROS) + [("{$CTFLOWD.ROW.HISTORY}", "7d", "How long a row's raw counters are kept.")]
@@ -277,6 +341,9 @@ def template():
         rule, m = row_discovery(*p)
         rules.append(rule)
         macros += m
+    rule, m = usage_discovery()
+    rules.append(rule)
+    macros += m
     return {
         "uuid": uid("template"), "template": TEMPLATE, "name": TEMPLATE,
         "description": "ctflowd, the conntrack flow-accounting agent, through CTFLOW-MIB: collector health, "

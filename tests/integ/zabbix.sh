@@ -8,8 +8,9 @@
 # SNMP_MODE=listen), and Zabbix discovers and polls around real traffic.
 # Read back through the API: the discovered host and service rows are
 # ctflowd's rows (less the one a filter macro excludes), a host's octets
-# item holds exactly ctflowd's counter, its traffic item is non-zero during
-# an upload, the value map names the accounting state, the row-count guard
+# item holds exactly ctflowd's counter, its usage this month too and the
+# usage trigger fires for a host over its allowance, its traffic item is
+# non-zero during an upload, the value map names the accounting state, the row-count guard
 # refuses the pair discovery, and the events-lost trigger fires on loss.
 TEST_NAME=zabbix
 . "$(dirname "$0")/../lib/netns.sh"
@@ -86,6 +87,8 @@ listen_mode && notrack_lo "$NS_B" # (Zabbix's polls on ctflowd's loopback)
 nms_gateway <<EOF
 [profile host]
 key = host
+periods = month
+keep = 0
 [profile service]
 key = proto, port
 [profile pair]
@@ -149,7 +152,9 @@ print(json.dumps({"host": "gw", "groups": [{"groupid": gid}], "templates": [{"te
                {"macro": "{$CTFLOWD.LLD.INTERVAL}", "value": "5s"},
                {"macro": "{$CTFLOWD.LOSS.PERIOD}", "value": "1m"},
                {"macro": "{$CTFLOWD.HOST.NOT_MATCH}", "value": "^host 10\\.202\\.0\\.2$"},
-               {"macro": "{$CTFLOWD.LLD.MAX_ROWS:\"pair\"}", "value": "0"}]}))' "$SNMP_PORT" "$GID" "$TID")" |
+               {"macro": "{$CTFLOWD.LLD.MAX_ROWS:\"pair\"}", "value": "0"},
+               {"macro": "{$CTFLOWD.USAGE.PERIOD}", "value": "1"},
+               {"macro": "{$CTFLOWD.USAGE.CAP:\"host 10.202.0.1\"}", "value": "1000"}]}))' "$SNMP_PORT" "$GID" "$TID")" |
 	zq 'r["hostids"][0]')
 [ -n "$HID" ] && pass "a host with an SNMP interface on ctflowd's agent, linked to the template" ||
 	{ fail "host.create: $(tail -n 3 "$T/zapi.err")"; exit 1; }
@@ -186,6 +191,31 @@ note "ctflowd's ctflowAggFwdOctets for 10.202.0.1: $want; Zabbix's item: $got"
 [ -n "$want" ] && [ "$got" = "$want" ] && [ "$want" -ge 1000000 ] &&
 	pass "Zabbix's item \"$(item "ctflowd.host.fwd.octets[$IDX]" name)\" holds exactly ctflowd's counter ($got)" ||
 	fail "Zabbix has '$got', ctflowd says '$want' ($(item "ctflowd.host.fwd.octets[$IDX]" error) $(grep -v 'started \[' "$T/zabbix_server.log" | tail -n 3))"
+
+# usage this month: the item holds ctflowd's total, the host over its
+# (per-row) allowance raises the HIGH problem
+USE="$ROOT.1.7.1.11.1.$IDX.1.0"
+want=$(snmpn snmpget -Oqv "$SNMP_AGENT" "$USE")
+got=
+for i in $(seq 1 60); do
+	got=$(item "ctflowd.host.usage.octets[$IDX.1.0]" lastvalue)
+	[ -n "$want" ] && [ "$got" = "$want" ] && break
+	sleep 1
+done
+[ -n "$want" ] && [ "$got" = "$want" ] && [ "$want" -ge 1000000 ] &&
+	pass "Zabbix's item \"$(item "ctflowd.host.usage.octets[$IDX.1.0]" name)\" holds exactly ctflowd's usage this month ($got)" ||
+	fail "usage item: Zabbix has '$got', ctflowd says '$want' ($(item "ctflowd.host.usage.octets[$IDX.1.0]" error))"
+problems() { call trigger.get "{\"hostids\":[\"$HID\"],\"filter\":{\"value\":1},\"output\":[\"description\"]}" | zq '"\n".join(t["description"] for t in r)'; }
+for i in $(seq 1 30); do
+	problems | grep -q "host 10.202.0.1: used all of its allowance this month" && break
+	sleep 1
+done
+problems | grep -q "host 10.202.0.1: used all of its allowance this month" &&
+	! problems | grep -q "host 10.202.0.1: used 80% of its allowance" &&
+	pass "the usage trigger \"$(problems | grep "allowance this month")\" fires for the host over its own allowance (the 80% one depends on it)" ||
+	fail "usage problems: $(problems | tr '\n' ',')"
+# (the loss test below fills the profile with 20,000 rows: no usage walks then)
+call discoveryrule.update "{\"itemid\":\"$(call discoveryrule.get "{\"hostids\":[\"$HID\"],\"filter\":{\"key_\":\"ctflowd.host.usage.discovery\"},\"output\":[\"itemid\"]}" | zq 'r[0]["itemid"]')\",\"status\":1}" >/dev/null
 
 # one more discovery after the traffic, then the rows must agree
 sleep 6
@@ -225,7 +255,6 @@ python3 -c "import sys; sys.exit(not float('${bps:-0}') > 0)" 2>/dev/null &&
 	fail "no traffic from Zabbix: '$bps' ($(item "ctflowd.host.fwd.bps[$IDX]" error))"
 
 # loss: a 64K buffer against a flush of 20,000 flows; the trigger fires
-problems() { call trigger.get "{\"hostids\":[\"$HID\"],\"filter\":{\"value\":1},\"output\":[\"description\"]}" | zq '"\n".join(t["description"] for t in r)'; }
 ! problems | grep -q "events lost" && pass "no events-lost problem before the loss" ||
 	fail "the events-lost trigger fired before any loss"
 udp_flows 20000 >/dev/null
