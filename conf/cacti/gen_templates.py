@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 
 ROOT = ".1.3.6.1.4.1.32473"          # CTFLOW-MIB
 AGG = ROOT + ".1.3.1"                # ctflowAggEntry
+USAGE = ROOT + ".1.7.1"              # ctflowUsageEntry
 PROFILE = ROOT + ".1.2.1"            # ctflowProfileEntry
 COLLECTOR = ROOT + ".1.1"            # collector scalars
 VERSION = "0103"                     # Cacti's hash version code for 1.2.19 and later
@@ -143,6 +144,34 @@ def agg_tables(numbers):
     return out
 
 
+def usage_table(p):
+    """Usage per period of the host profile's rows (when it keeps periods):
+    one query row per key, period kind and age; graph the current period's
+    (age 0) of the kind you want, e.g. "host 10.1.2.3 month 0"."""
+    graphs = [
+        dict(name="Usage this period", title="this period (bytes)", label="bytes",
+             base=1024,
+             sources=[("fwd_used", "ctflowUsageFwdOctets", USAGE + ".7.%d" % p, GAUGE),
+                      ("rev_used", "ctflowUsageRevOctets", USAGE + ".9.%d" % p, GAUGE)],
+             series=[series("fwd_used", "Sent", "00CF00", AREA),
+                     series("rev_used", "Received", "002A97", LINE2)]),
+    ]
+    return dict(slug="usage", name="ctflowd - Host usage", what="usage", profile=p,
+                description="Usage per period of ctflowd's host profile rows (CTFLOW-MIB "
+                            "ctflowUsageTable, profile %d): key, period, age (0 = current)" % p,
+                oid_index=USAGE + ".12.%d" % p,
+                index_parse=r"OID/REGEXP:^.*\.32473\.1\.7\.1\.12\.%d\.(.*)$" % p,
+                num_indexes=None,
+                inputs=[("ctflowUsageKey", "Key", USAGE + ".12.%d" % p),
+                        ("ctflowUsagePeriodName", "Period", USAGE + ".3.%d" % p),
+                        ("ctflowUsageAge", "Age (0: current)", USAGE + ".12.%d" % p,
+                         r"OID/REGEXP:^.*\.([0-9]+)$")],
+                order="ctflowUsageKey", order_type="alphabetic",
+                label_field="ctflowUsageKey",
+                title="|query_ctflowUsageKey| used this |query_ctflowUsagePeriodName|",
+                graphs=graphs)
+
+
 def profile_table():
     graphs = [
         dict(name="Fill", title="rows in use", label="rows", base=1000,
@@ -197,11 +226,11 @@ def query_file(q):
     x.leaf("index_order_type", q["order_type"])
     x.leaf("index_title_format", "|chosen_order_field|")
     x.open("fields")
-    for field, name, oid in q["inputs"]:
+    for field, name, oid, *source in q["inputs"]:
         x.open(field)
         x.leaf("name", name)
         x.leaf("method", "walk")
-        x.leaf("source", "value")
+        x.leaf("source", source[0] if source else "value")
         x.leaf("direction", "input")
         x.leaf("oid", oid)
         x.close(field)
@@ -375,7 +404,8 @@ def data_query(x, q):
         x.open(sv)
         x.leaf("field_name", "title")
         x.leaf("sequence", 1)
-        x.leaf("text", "|host_description| - %s %s" % (what, g["title"]))
+        x.leaf("text", "|host_description| - %s" % q["title"] if "title" in q
+               else "|host_description| - %s %s" % (what, g["title"]))
         x.close(sv)
         x.close("sv_graph")
         x.open("sv_data_source")
@@ -432,6 +462,7 @@ def main():
             sys.exit("gen_templates: a profile's place is 1 to 4096, not %d" % v)
     queries = agg_tables(dict(hosts=a.hosts, services=a.services, pairs=a.pairs))
     queries.append(profile_table())
+    queries.append(usage_table(a.hosts))
     files = {"ctflowd_%s.xml" % q["slug"]: query_file(q) for q in queries}
     files["cacti_ctflowd_templates.xml"] = import_file(queries)
     os.makedirs(a.outdir, exist_ok=True)

@@ -107,7 +107,8 @@ bg_in "$NS_B" "$T/server.out" "$TOOLS/flowgen" tcp-server 80
 # The profiles of the shipped ctflowd.conf: the data queries assume its order.
 test_conf "$T/c.conf" < <(
 	echo "dump_interval = 1s"
-	awk '/^\[/ { p = /^\[profile / } p && !/^#/' "$TOP/conf/ctflowd.conf"
+	awk '/^\[/ { p = /^\[profile / } p && !/^#/' "$TOP/conf/ctflowd.conf" |
+		sed '/^key = host$/a periods = month\nkeep = 0'  # usage this month
 )
 CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1
 check "the subagent registered" wait_subagent 30
@@ -129,7 +130,7 @@ check "no import errors in Cacti's log" sh -c "! grep -i 'import error' '$CACTI/
 cacti import_template.php --filename="$TOP/conf/cacti/cacti_ctflowd_templates.xml" --profile-id=3 \
 	>"$T/import2.log" 2>&1
 n=$(db "SELECT COUNT(*) FROM graph_templates WHERE name LIKE 'ctflowd%'")
-[ "$(grep -c '\[unchanged\]' "$T/import2.log")" = "$(grep -c '\[success\]' "$T/import.log")" ] && [ "$n" = 10 ] &&
+[ "$(grep -c '\[unchanged\]' "$T/import2.log")" = "$(grep -c '\[success\]' "$T/import.log")" ] && [ "$n" = 11 ] &&
 	pass "importing again leaves all $n graph templates unchanged, no copies" ||
 	fail "second import: $n graph templates; $(grep -v unchanged "$T/import2.log" | head -n 5 | tr '\n' ' ')"
 
@@ -164,6 +165,8 @@ values "ctflowd - Services" ctflowAggKey >"$T/services.txt"
 check "the Services data query lists tcp port 80" grep -qx "proto 6 port 80" "$T/services.txt"
 values "ctflowd - Host pairs" ctflowAggKey >"$T/pairs.txt"
 check "the Host pairs data query lists the pair" grep -qx "src 10.202.0.1 dst 10.202.0.2" "$T/pairs.txt"
+values "ctflowd - Host usage" ctflowUsageKey >"$T/usage.txt"
+check "the Host usage data query lists the client's usage this month" grep -qx "host 10.202.0.1" "$T/usage.txt"
 values "ctflowd - Profiles" ctflowProfileName >"$T/profiles.txt"
 check "the Profiles data query lists the three profiles" \
 	sh -c "grep -qx host '$T/profiles.txt' && grep -qx service '$T/profiles.txt' && grep -qx pair '$T/profiles.txt'"
@@ -174,6 +177,7 @@ graph "ctflowd - Hosts" "Packets and new flows" ctflowAggKey "host 10.202.0.1"
 graph "ctflowd - Services" Traffic ctflowAggKey "proto 6 port 80"
 graph "ctflowd - Host pairs" Traffic ctflowAggKey "src 10.202.0.1 dst 10.202.0.2"
 graph "ctflowd - Profiles" Fill ctflowProfileName host
+graph "ctflowd - Host usage" "Usage this period" ctflowUsageKey "host 10.202.0.1"
 for gt in "ctflowd - Collector events" "ctflowd - Tracked flows"; do
 	n=$(db "SELECT COUNT(*) FROM graph_local gl JOIN graph_templates gt ON gt.id = gl.graph_template_id
 		WHERE gl.host_id = $HID AND gt.name = '$gt'")
@@ -181,7 +185,7 @@ for gt in "ctflowd - Collector events" "ctflowd - Tracked flows"; do
 		fail "$n '$gt' graphs after add_device.php, not 1"
 done
 n=$(db "SELECT COUNT(*) FROM graph_local WHERE host_id = $HID")
-[ "$n" -eq 7 ] && pass "the device has 7 graphs" || fail "$n graphs, not 7: $(cat "$T/graphs.log")"
+[ "$n" -eq 8 ] && pass "the device has 8 graphs" || fail "$n graphs, not 8: $(cat "$T/graphs.log")"
 
 # --- two polls, one minute apart, around a paced upload.  The first poll is
 # just after a minute starts, so the second one completes that minute's RRD
@@ -253,6 +257,12 @@ if [ -n "$f" ] && [ -f "$f" ]; then
 else
 	fail "no RRD file for the host's traffic graph ('$f')"
 fi
+f=$(rrd_of "%host 10.202.0.1 usage this period")
+want=$(snmpn snmpget -Oqv "$SNMP_AGENT" ".1.3.6.1.4.1.32473.1.7.1.7.$ROW.1.0" | awk '{print $1}')
+got=$( [ -n "$f" ] && [ -f "$f" ] && rrd_last "$f" fwd_used)
+[ -n "$got" ] && [ "$got" = "$want" ] && [ "$want" -ge 2000000 ] &&
+	pass "the host's usage RRD last stored $got octets sent this month: ctflowd's total, exactly" ||
+	fail "the host's usage RRD last stored '$got' octets sent this month, ctflowd says '$want' ('$f')"
 for pat in "%host 10.202.0.1 packets and new flows:fwd_packets" "%proto 6 port 80 traffic:fwd_octets" \
 	"%src 10.202.0.1 dst 10.202.0.2 traffic:fwd_octets" "%profile host fill:rows" \
 	"%ctflowEventsReceived:events" "%ctflowTrackedFlows:tracked"; do
