@@ -513,7 +513,11 @@ static int by_last(const void *a, const void *b, void *ctx)
 static const char *rebuild(struct agg_table *t)
 {
 	uint32_t fresh = t->h->fresh, *order;
-	size_t key_max = t->stride - offsetof(struct agg_row, key);
+	/* the key's room ends where the owner's extra bytes begin */
+	size_t key_max = t->extra_off - offsetof(struct agg_row, key);
+
+	if (key_max > AGG_KEY_MAX)
+		key_max = AGG_KEY_MAX;
 
 	if (fresh > t->limit || t->h->rows != fresh)
 		return "its row count does not match its rows";

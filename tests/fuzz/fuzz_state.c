@@ -5,7 +5,9 @@
  * byte says) of the tracking table, an aggregation table or the journal, in
  * a state directory on tmpfs; then ctflowd's start-up code opens it.  Any
  * file must be used or refused, never crash, and what was accepted must
- * work: the tables are then driven with events, dump rows and a sweep.
+ * work: the tables are then driven with events, dump rows and a sweep, and
+ * the aggregation rows' usage periods (whatever their buckets hold) with
+ * updates across period boundaries.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -17,11 +19,13 @@
 
 #include "acct_track.h"
 #include "agg_table.h"
+#include "agg_usage.h"
 #include "base_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HDR 4096
+#define USAGE_BYTES (2 * 4 * sizeof(struct usage_bucket)) /* two kinds, keep 3 */
 
 static char dir[64];
 
@@ -44,7 +48,7 @@ static void make_state(void)
 	struct store *st = open_store();
 	enum store_origin o;
 	struct track *tr = track_new(64, &ss, st, &o);
-	struct agg_table *t = agg_table_new(8, 0, 16, st, "agg", 1, &o);
+	struct agg_table *t = agg_table_new(8, USAGE_BYTES, 16, st, "agg", 1, &o);
 	struct agg_key k = { 8, { 10, 0, 0, 1, 0, 0, 0, 80 } };
 	struct ct_flow f;
 
@@ -91,9 +95,18 @@ static void start_and_use(void)
 	if (!st)
 		abort();
 	tr = track_new(64, &ss, st, &o);
-	t = agg_table_new(8, 0, 16, st, "agg", 1, &o);
+	t = agg_table_new(8, USAGE_BYTES, 16, st, "agg", 1, &o);
 	if (!tr || !t)
 		abort();
+	struct usage_def ud = { 0 };
+	struct usage_clock uc = { 0 };
+	const struct usage_bucket *cur[USAGE_KINDS_MAX];
+	const uint64_t one[2] = { 1, 1 };
+	char err[128];
+
+	if (usage_parse("10s, 3s", &ud, err, sizeof(err)) < 0)
+		abort();
+	ud.keep = 3;
 	memset(&f, 0, sizeof(f));
 	f.family = AF_INET;
 	f.has = CT_HAS_COUNTERS | CT_HAS_START;
@@ -102,7 +115,15 @@ static void start_and_use(void)
 	store_begin(st);
 	for (uint32_t i = 0; i < 40; i++) {
 		k.b[3] = (uint8_t)i;
-		agg_table_upsert(t, &k, i)->pkts[0]++;
+		struct agg_counters *c = agg_table_upsert(t, &k, i);
+		struct usage_bucket b;
+		int64_t from, to;
+
+		c->pkts[0]++;
+		usage_add(&uc, &ud, agg_table_extra_of(t, c), (int64_t)i * 2, (int64_t)i * 3, one, one,
+			  1, cur);
+		usage_get(&ud, agg_table_extra(t, agg_table_lookup(t, &k)), i % 2, i % 4,
+			  (int64_t)i * 3, &b, &from, &to);
 	}
 	agg_table_first_ordered(t);
 	track_dump_begin(tr);
