@@ -4,6 +4,8 @@
  */
 #include "alarm_notify.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,13 +19,27 @@ struct notify_hdr {
 	struct health_state health;
 };
 
+/* The held notifications, in the store too: a threshold crossing is held
+ * in the transaction that made it, so a kill -9 loses neither.  Entries
+ * [head, next) by sequence number, entry seq in slot seq % NOTIFY_HELD_MAX. */
+#define HELD_LAYOUT 1u
+struct held_slot {
+	uint64_t seq;
+	struct notification x;
+};
+struct held_ring {
+	uint32_t epoch, pad;
+	uint64_t head, next;
+	struct held_slot slot[NOTIFY_HELD_MAX];
+};
+
 struct notifier {
 	struct store *st;
 	struct notify_hdr *h;
+	struct held_ring *r;
+	uint64_t taken;              /* the sink took [head, taken) and is sending them */
 	int sink;
 	int sampled;                 /* a first sample has set the baselines */
-	struct notification held[NOTIFY_HELD_MAX];
-	size_t head, count;
 };
 
 static struct notify_hdr *hdr_w(struct notifier *n)
@@ -37,6 +53,48 @@ static struct notify_hdr *hdr_w(struct notifier *n)
 	return n->h;
 }
 
+/* Save the ring's bounds (once per transaction) before they change. */
+static struct held_ring *ring_w(struct notifier *n)
+{
+	uint32_t epoch = store_epoch(n->st);
+
+	if (n->r->epoch != epoch) {
+		store_save(n->st, n->r, offsetof(struct held_ring, slot));
+		n->r->epoch = epoch;
+	}
+	return n->r;
+}
+
+/* What the last run held, if it can be right; NULL, or what is wrong. */
+static const char *held_check(const struct held_ring *r)
+{
+	if (r->next < r->head || r->next - r->head > NOTIFY_HELD_MAX)
+		return "its queue's bounds are impossible";
+	for (uint64_t q = r->head; q < r->next; q++) {
+		const struct held_slot *s = &r->slot[q % NOTIFY_HELD_MAX];
+
+		if (s->seq != q || s->x.kind < NOTIFY_RISING || s->x.kind > NOTIFY_EVICTING ||
+		    s->x.alarm.key.len > AGG_KEY_MAX)
+			return "a held notification that cannot be right";
+	}
+	return NULL;
+}
+
+static int open_held(struct notifier *n)
+{
+	enum store_origin o;
+	const char *why;
+
+	n->r = store_region(n->st, "notify-held", HELD_LAYOUT, sizeof(*n->r), &o);
+	if (n->r && o == STORE_KEPT && (why = held_check(n->r)) != NULL)
+		n->r = store_region_reset(n->st, n->r, why);
+	if (!n->r)
+		return -1;
+	n->r->epoch = 0;
+	n->taken = n->r->head;
+	return 0;
+}
+
 struct notifier *notify_new(struct store *st, int sink, int counters_kept)
 {
 	struct notifier *n = calloc(1, sizeof(*n));
@@ -47,7 +105,9 @@ struct notifier *notify_new(struct store *st, int sink, int counters_kept)
 	n->st = st;
 	n->sink = sink;
 	n->h = store_region(st, "notify", sizeof(struct notify_hdr), sizeof(*n->h), &o);
-	if (!n->h) {
+	if (!n->h || open_held(n) < 0) {
+		if (n->h)
+			store_region_release(st, n->h);
 		free(n);
 		return NULL;
 	}
@@ -61,19 +121,33 @@ void notify_free(struct notifier *n)
 	if (!n)
 		return;
 	store_region_release(n->st, n->h);
+	store_region_release(n->st, n->r);
 	free(n);
+}
+
+size_t notify_save_max(size_t alarms)
+{
+	return offsetof(struct held_ring, slot) + sizeof(struct notify_hdr) +
+	       alarms * (sizeof(struct held_slot) + 32) + 128;
 }
 
 static void hold(struct notifier *n, const struct notification *x)
 {
+	struct held_ring *r;
+	struct held_slot *s;
+
 	if (!n->sink)
 		return;
-	if (n->count == NOTIFY_HELD_MAX) { /* the oldest goes: the newest says more */
-		n->head = (n->head + 1) % NOTIFY_HELD_MAX;
-		n->count--;
-		hdr_w(n)->dropped++;
+	r = ring_w(n);
+	if (r->next - r->head == NOTIFY_HELD_MAX) { /* the oldest goes: the newest says more */
+		if (r->head >= n->taken) /* (one being sent is counted as sent) */
+			hdr_w(n)->dropped++;
+		r->head++;
 	}
-	n->held[(n->head + n->count++) % NOTIFY_HELD_MAX] = *x;
+	s = &r->slot[r->next % NOTIFY_HELD_MAX];
+	store_save(n->st, s, sizeof(*s));
+	s->seq = r->next++;
+	s->x = *x;
 }
 
 static void log_alarm(struct thresh_set *ts, struct agg_set *agg, const struct alarm_event *e)
@@ -116,12 +190,15 @@ static void log_health(struct agg_set *agg, const struct health_sample *hs,
 	}
 }
 
-static void take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_set *agg)
+/* Up to max events raised by the thresholds, logged and held. */
+static size_t take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
+			  size_t max)
 {
 	struct alarm_event ev[64];
-	size_t k;
+	size_t k, all = 0;
 
-	while ((k = thresh_take_events(ts, ev, 64)) > 0) {
+	while (all < max && (k = thresh_take_events(ts, ev, max - all < 64 ? max - all : 64)) > 0) {
+		all += k;
 		for (size_t i = 0; i < k; i++) {
 			struct notification x;
 
@@ -132,6 +209,13 @@ static void take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_se
 			hold(n, &x);
 		}
 	}
+	return all;
+}
+
+size_t notify_take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
+			  size_t max)
+{
+	return take_alarms(n, ts, agg, max);
 }
 
 static void take_health(struct notifier *n, struct agg_set *agg, const struct health_sample *hs)
@@ -164,24 +248,26 @@ static void take_health(struct notifier *n, struct agg_set *agg, const struct he
 void notify_tick(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
 		 const struct health_sample *hs)
 {
-	take_alarms(n, ts, agg);
+	take_alarms(n, ts, agg, SIZE_MAX);
 	take_health(n, agg, hs);
 }
 
 size_t notify_take(struct notifier *n, struct notification *out, size_t max)
 {
-	size_t k = n->count < max ? n->count : max;
+	const struct held_ring *r = n->r;
+	size_t k = r->next - r->head < max ? (size_t)(r->next - r->head) : max;
 
 	for (size_t i = 0; i < k; i++)
-		out[i] = n->held[(n->head + i) % NOTIFY_HELD_MAX];
-	n->head = (n->head + k) % NOTIFY_HELD_MAX;
-	n->count -= k;
+		out[i] = r->slot[(r->head + i) % NOTIFY_HELD_MAX].x;
+	n->taken = r->head + k;
 	return k;
 }
 
 void notify_sent(struct notifier *n, size_t sent, size_t untold)
 {
 	store_begin(n->st);
+	if (n->r->head < n->taken)
+		ring_w(n)->head = n->taken;
 	hdr_w(n)->sent += sent;
 	hdr_w(n)->dropped += untold;
 	store_commit(n->st);
@@ -191,6 +277,6 @@ void notify_get_stats(const struct notifier *n, const struct thresh_set *ts,
 		      struct notify_stats *out)
 {
 	out->sent = n->h->sent;
-	out->held = n->count;
+	out->held = n->r->next - n->r->head;
 	out->dropped = n->h->dropped + thresh_events_dropped(ts);
 }

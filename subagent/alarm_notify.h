@@ -5,9 +5,13 @@
  * threshold alarms raised since (alarm_thresh) and ctflowd's own health
  * events, judged from a sample of its counters (alarm_health).  Each goes to
  * the log, the sink that is always there, and is held for the SNMP sink
- * (when there is one) until it takes it: up to NOTIFY_HELD_MAX, the oldest
- * dropped first and counted, since the newest says more.  The counts of
- * notifications sent and dropped are kept in the store, across restarts.
+ * (when there is one) until it has sent it: up to NOTIFY_HELD_MAX, the
+ * oldest dropped first and counted, since the newest says more.  The held
+ * notifications and the counts of those sent and dropped are kept in the
+ * store, across restarts and kill -9: a threshold alarm is held in the
+ * transaction of the update that raised it (notify_take_alarms), and leaves
+ * once sent (at least once: a kill between the send and its record sends it
+ * again).
  */
 #ifndef CTFLOWD_ALARM_NOTIFY_H
 #define CTFLOWD_ALARM_NOTIFY_H
@@ -60,11 +64,22 @@ void notify_free(struct notifier *n);
 void notify_tick(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
 		 const struct health_sample *hs);
 
-/* The SNMP sink: up to max held notifications, oldest first, removed. */
+/*
+ * On the event path, inside the transaction of the update: up to max alarms
+ * the thresholds raised, logged and held, so the crossing and its
+ * notification are committed together.
+ */
+size_t notify_take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
+			  size_t max);
+/* The journal one notify_take_alarms(max) may need. */
+size_t notify_save_max(size_t alarms);
+
+/* The SNMP sink: up to max held notifications, oldest first (they stay held
+ * until notify_sent says they went). */
 size_t notify_take(struct notifier *n, struct notification *out, size_t max);
 /* ... of which `sent` were sent, and `untold` could no longer be told (their
- * threshold or profile went meanwhile: counted as dropped).  A store
- * transaction of its own: called between the loop's. */
+ * threshold or profile went meanwhile: counted as dropped); they leave the
+ * queue.  A store transaction of its own: called between the loop's. */
 void notify_sent(struct notifier *n, size_t sent, size_t untold);
 
 void notify_get_stats(const struct notifier *n, const struct thresh_set *ts,

@@ -460,6 +460,11 @@ void thresh_tick(struct thresh_set *ts, uint32_t now)
 	}
 }
 
+size_t thresh_events_pending(const struct thresh_set *ts)
+{
+	return ts ? ts->ev_count : 0;
+}
+
 size_t thresh_take_events(struct thresh_set *ts, struct alarm_event *out, size_t max)
 {
 	size_t n = 0;

@@ -100,6 +100,8 @@ void thresh_usage(struct thresh_set *ts, size_t profile, const struct agg_keyspe
 /* Once a second: windows move on, falling checks, periods end. */
 void thresh_tick(struct thresh_set *ts, uint32_t now);
 
+/* Events raised and not taken yet. */
+size_t thresh_events_pending(const struct thresh_set *ts);
 /* Take up to max events raised since the last call, oldest first. */
 size_t thresh_take_events(struct thresh_set *ts, struct alarm_event *out, size_t max);
 

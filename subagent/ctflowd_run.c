@@ -22,6 +22,7 @@
 #define INDEX_BUDGET 4096 /* new rows per profile moved into the ordered index per step */
 #define INDEX_PERIOD_MS 100
 #define EXPORT_DRAIN_MS 2000 /* at exit, the longest wait for collectors to take the queue */
+#define ALARMS_PER_SLICE 16 /* alarms held in a slice's transaction (the rest: next time) */
 
 static int sysctl_int(const char *name)
 {
@@ -58,7 +59,8 @@ struct ctf_counters *counters_w(struct ctflowd *d)
 void run_size_items(struct ctflowd *d)
 {
 	d->item_save_max = track_save_max() + agg_set_save_max(d->agg) +
-			   ipfix_exporter_save_max(d->ipfix) + sizeof(*d->counters) + 1024;
+			   ipfix_exporter_save_max(d->ipfix) + notify_save_max(ALARMS_PER_SLICE) +
+			   sizeof(*d->counters) + 1024;
 }
 
 /* Inside a transaction: commit and go on in a new one when the next item
@@ -107,6 +109,9 @@ static void on_slice(void *arg, const struct slice *s)
 	struct ctflowd *d = arg;
 
 	agg_set_apply(d->agg, s, (uint32_t)time(NULL));
+	/* an alarm this slice raised is held with it, in its transaction */
+	if (d->notifier && thresh_events_pending(d->thresh))
+		notify_take_alarms(d->notifier, d->thresh, d->agg, ALARMS_PER_SLICE);
 	if (d->ipfix)
 		ipfix_exporter_slice(d->ipfix, s);
 }

@@ -182,11 +182,69 @@ static void health_baselines_survive_a_restart(void)
 	CHECK(system(cmd) == 0);
 }
 
+/* An alarm is held in the transaction that raised it: committed, it is
+ * there after a kill (and sent again if the kill came before its send was
+ * recorded); not committed, it is gone with the update that raised it. */
+static void held_alarms_survive_a_kill(void)
+{
+	char dir[] = "/tmp/test_notify.XXXXXX", cmd[64];
+	struct health_sample hs = { .now = 1000, .acct = 1 };
+	struct notification out[8];
+	struct notify_stats ns;
+
+	CHECK(mkdtemp(dir) != NULL);
+	struct store *st = open_dir(dir);
+	struct agg_set *agg = host_profile(st);
+	struct thresh_set *ts = one_threshold(1000);
+	struct notifier *n = notify_new(st, 1, 0);
+
+	tick(st, n, ts, agg, &hs); /* the health baselines */
+	store_begin(st);
+	raise_alarms(ts, agg, 1, 1000);
+	CHECK_EQ_U(notify_take_alarms(n, ts, agg, 16), 1);
+	store_commit(st);
+	CHECK_EQ_U(notify_take(n, out, 8), 1);
+	/* killed while sending it: nothing recorded */
+	notify_free(n);
+	agg_set_free(agg);
+	store_close(st);
+
+	st = open_dir(dir);
+	agg = host_profile(st);
+	n = notify_new(st, 1, 1);
+	CHECK_EQ_U(notify_take(n, out, 8), 1);
+	CHECK_EQ_U(out[0].kind, NOTIFY_RISING);
+	CHECK_EQ_U(out[0].alarm.key.len > 0, 1);
+	notify_sent(n, 1, 0);
+	/* raised, and killed before the transaction ends */
+	store_begin(st);
+	raise_alarms(ts, agg, 2, 1001);
+	CHECK_EQ_U(notify_take_alarms(n, ts, agg, 16), 1); /* (10.0.0.1 is over already) */
+	notify_free(n);
+	agg_set_free(agg);
+	store_close(st);
+
+	st = open_dir(dir);
+	agg = host_profile(st);
+	n = notify_new(st, 1, 1);
+	CHECK_EQ_U(notify_take(n, out, 8), 0);
+	notify_get_stats(n, ts, &ns);
+	CHECK_EQ_U(ns.sent, 1);
+	CHECK_EQ_U(ns.held, 0);
+	notify_free(n);
+	agg_set_free(agg);
+	thresh_set_free(ts);
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
 	log_init(1, LOG_LVL_ERR); /* what they log is the daemon's business */
 	RUN(alarms_are_held_oldest_first_and_the_oldest_dropped);
 	RUN(without_a_sink_nothing_is_held);
 	RUN(health_baselines_survive_a_restart);
+	RUN(held_alarms_survive_a_kill);
 	TAP_DONE();
 }
