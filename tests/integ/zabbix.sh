@@ -178,15 +178,21 @@ zbx_keys() {
 # item.get of one key on the host: FIELD of it
 item() { call item.get "{\"hostids\":[\"$HID\"],\"filter\":{\"key_\":\"$1\"},\"output\":[\"lastvalue\",\"state\",\"error\",\"name\"]}" | zq "r[0][\"$2\"]"; }
 
+# wait_item KEY OID SECONDS: until the item's last value is what ctflowd
+# serves at OID; sets want and got
+wait_item() {
+	want=$(snmpn snmpget -Oqv "$SNMP_AGENT" "$2")
+	got=
+	for i in $(seq 1 "$3"); do
+		got=$(item "$1" lastvalue)
+		[ -n "$want" ] && [ "$got" = "$want" ] && return
+		sleep 1
+	done
+}
+
 ROW="$ROOT.1.3.1.15.1.1.4.10.202.0.1.32.0.0.0.0.0.0.0"
 IDX=1.4.10.202.0.1.32.0.0.0.0.0.0.0 # the row's index within its profile: {#SNMPINDEX}
-want=$(snmpn snmpget -Oqv "$SNMP_AGENT" "$ROW")
-got=
-for i in $(seq 1 90); do
-	got=$(item "ctflowd.host.fwd.octets[$IDX]" lastvalue)
-	[ -n "$want" ] && [ "$got" = "$want" ] && break
-	sleep 1
-done
+wait_item "ctflowd.host.fwd.octets[$IDX]" "$ROW" 90
 note "ctflowd's ctflowAggFwdOctets for 10.202.0.1: $want; Zabbix's item: $got"
 [ -n "$want" ] && [ "$got" = "$want" ] && [ "$want" -ge 1000000 ] &&
 	pass "Zabbix's item \"$(item "ctflowd.host.fwd.octets[$IDX]" name)\" holds exactly ctflowd's counter ($got)" ||
@@ -194,14 +200,7 @@ note "ctflowd's ctflowAggFwdOctets for 10.202.0.1: $want; Zabbix's item: $got"
 
 # usage this month: the item holds ctflowd's total, the host over its
 # (per-row) allowance raises the HIGH problem
-USE="$ROOT.1.7.1.11.1.$IDX.1.0"
-want=$(snmpn snmpget -Oqv "$SNMP_AGENT" "$USE")
-got=
-for i in $(seq 1 60); do
-	got=$(item "ctflowd.host.usage.octets[$IDX.1.0]" lastvalue)
-	[ -n "$want" ] && [ "$got" = "$want" ] && break
-	sleep 1
-done
+wait_item "ctflowd.host.usage.octets[$IDX.1.0]" "$ROOT.1.7.1.11.1.$IDX.1.0" 60
 [ -n "$want" ] && [ "$got" = "$want" ] && [ "$want" -ge 1000000 ] &&
 	pass "Zabbix's item \"$(item "ctflowd.host.usage.octets[$IDX.1.0]" name)\" holds exactly ctflowd's usage this month ($got)" ||
 	fail "usage item: Zabbix has '$got', ctflowd says '$want' ($(item "ctflowd.host.usage.octets[$IDX.1.0]" error))"

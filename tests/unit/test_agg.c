@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "agg_profile.h"
+#include "flow4.h"
 #include "tap.h"
 
 #define TAP_NAME "test_agg"
@@ -32,25 +33,6 @@ static struct agg_table *new_table(size_t key_max, size_t limit)
 
 	snprintf(name, sizeof(name), "table-%u", ++n);
 	return agg_table_new(key_max, 0, limit, mem(), name, 0, &o);
-}
-
-static struct ct_flow flow4(const char *src, const char *dst, uint8_t proto, uint16_t sport,
-			    uint16_t dport)
-{
-	struct ct_flow f;
-
-	memset(&f, 0, sizeof(f));
-	f.family = AF_INET;
-	f.has = CT_HAS_COUNTERS;
-	for (int d = 0; d < 2; d++) {
-		inet_pton(AF_INET, d ? dst : src, f.tuple[d].src.b);
-		inet_pton(AF_INET, d ? src : dst, f.tuple[d].dst.b);
-		f.tuple[d].proto = proto;
-		f.tuple[d].sport = d ? dport : sport;
-		f.tuple[d].dport = d ? sport : dport;
-	}
-	f.pkts[0] = 10, f.bytes[0] = 1000, f.pkts[1] = 5, f.bytes[1] = 500;
-	return f;
 }
 
 static struct slice slice_of(const struct ct_flow *f)

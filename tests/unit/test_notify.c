@@ -182,6 +182,28 @@ static void health_baselines_survive_a_restart(void)
 	CHECK(system(cmd) == 0);
 }
 
+/* A process's worth of state: the store in dir, the host profile, the
+ * notifier; gone as a kill leaves it (nothing sealed). */
+struct proc {
+	struct store *st;
+	struct agg_set *agg;
+	struct notifier *n;
+};
+
+static void proc_start(struct proc *p, const char *dir, int kept)
+{
+	p->st = open_dir(dir);
+	p->agg = host_profile(p->st);
+	p->n = notify_new(p->st, 1, kept);
+}
+
+static void proc_kill(struct proc *p)
+{
+	notify_free(p->n);
+	agg_set_free(p->agg);
+	store_close(p->st);
+}
+
 /* An alarm is held in the transaction that raised it: committed, it is
  * there after a kill (and sent again if the kill came before its send was
  * recorded); not committed, it is gone with the update that raised it. */
@@ -191,50 +213,36 @@ static void held_alarms_survive_a_kill(void)
 	struct health_sample hs = { .now = 1000, .acct = 1 };
 	struct notification out[8];
 	struct notify_stats ns;
+	struct thresh_set *ts = one_threshold(1000);
+	struct proc p;
 
 	CHECK(mkdtemp(dir) != NULL);
-	struct store *st = open_dir(dir);
-	struct agg_set *agg = host_profile(st);
-	struct thresh_set *ts = one_threshold(1000);
-	struct notifier *n = notify_new(st, 1, 0);
+	proc_start(&p, dir, 0);
+	tick(p.st, p.n, ts, p.agg, &hs); /* the health baselines */
+	store_begin(p.st);
+	raise_alarms(ts, p.agg, 1, 1000);
+	CHECK_EQ_U(notify_take_alarms(p.n, ts, p.agg, 16), 1);
+	store_commit(p.st);
+	CHECK_EQ_U(notify_take(p.n, out, 8), 1);
+	proc_kill(&p); /* while sending it: nothing recorded */
 
-	tick(st, n, ts, agg, &hs); /* the health baselines */
-	store_begin(st);
-	raise_alarms(ts, agg, 1, 1000);
-	CHECK_EQ_U(notify_take_alarms(n, ts, agg, 16), 1);
-	store_commit(st);
-	CHECK_EQ_U(notify_take(n, out, 8), 1);
-	/* killed while sending it: nothing recorded */
-	notify_free(n);
-	agg_set_free(agg);
-	store_close(st);
-
-	st = open_dir(dir);
-	agg = host_profile(st);
-	n = notify_new(st, 1, 1);
-	CHECK_EQ_U(notify_take(n, out, 8), 1);
+	proc_start(&p, dir, 1);
+	CHECK_EQ_U(notify_take(p.n, out, 8), 1);
 	CHECK_EQ_U(out[0].kind, NOTIFY_RISING);
 	CHECK_EQ_U(out[0].alarm.key.len > 0, 1);
-	notify_sent(n, 1, 0);
-	/* raised, and killed before the transaction ends */
-	store_begin(st);
-	raise_alarms(ts, agg, 2, 1001);
-	CHECK_EQ_U(notify_take_alarms(n, ts, agg, 16), 1); /* (10.0.0.1 is over already) */
-	notify_free(n);
-	agg_set_free(agg);
-	store_close(st);
+	notify_sent(p.n, 1, 0);
+	store_begin(p.st); /* raised, and killed before the transaction ends */
+	raise_alarms(ts, p.agg, 2, 1001);
+	CHECK_EQ_U(notify_take_alarms(p.n, ts, p.agg, 16), 1); /* (10.0.0.1 is over already) */
+	proc_kill(&p);
 
-	st = open_dir(dir);
-	agg = host_profile(st);
-	n = notify_new(st, 1, 1);
-	CHECK_EQ_U(notify_take(n, out, 8), 0);
-	notify_get_stats(n, ts, &ns);
+	proc_start(&p, dir, 1);
+	CHECK_EQ_U(notify_take(p.n, out, 8), 0);
+	notify_get_stats(p.n, ts, &ns);
 	CHECK_EQ_U(ns.sent, 1);
 	CHECK_EQ_U(ns.held, 0);
-	notify_free(n);
-	agg_set_free(agg);
+	proc_kill(&p);
 	thresh_set_free(ts);
-	store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
 }

@@ -14,6 +14,7 @@
 
 #include "agg_profile.h"
 #include "alarm_thresh.h"
+#include "flow4.h"
 #include "tap.h"
 
 #define TAP_NAME "test_usage"
@@ -193,23 +194,6 @@ static void buckets_roll_over_and_keep_the_past(void)
 	CHECK_EQ_U(b.bytes[0], 0);
 }
 
-static struct ct_flow flow4(const char *src, const char *dst)
-{
-	struct ct_flow f;
-
-	memset(&f, 0, sizeof(f));
-	f.family = AF_INET;
-	f.has = CT_HAS_COUNTERS;
-	for (int d = 0; d < 2; d++) {
-		inet_pton(AF_INET, d ? dst : src, f.tuple[d].src.b);
-		inet_pton(AF_INET, d ? src : dst, f.tuple[d].dst.b);
-		f.tuple[d].proto = 17;
-		f.tuple[d].sport = d ? 53 : 1000;
-		f.tuple[d].dport = d ? 1000 : 53;
-	}
-	return f;
-}
-
 static struct slice slice_at(const struct ct_flow *f, uint64_t t, uint64_t fwd, uint64_t rev)
 {
 	struct slice s;
@@ -241,7 +225,7 @@ static struct agg_profile_def host_def(void)
 static uint64_t rev_bytes(struct agg_set *set, const char *addr, unsigned age, int64_t now)
 {
 	const struct agg_profile *p = agg_set_profile(set, 0);
-	struct ct_flow f = flow4(addr, addr);
+	struct ct_flow f = flow4(addr, addr, 17, 1000, 53);
 	struct agg_key k = { 0 };
 	struct usage_bucket b;
 	int64_t s, e;
@@ -262,7 +246,7 @@ static void profile_periods_survive_a_restart(void)
 {
 	char dir[] = "/tmp/ctflowd-test-usage.XXXXXX", err[200], cmd[100];
 	struct agg_profile_def def = host_def();
-	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2");
+	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2", 17, 1000, 53);
 	struct slice s1 = slice_at(&f, 1005, 100, 900), s2 = slice_at(&f, 1012, 10, 90);
 	struct store *st;
 	struct agg_set *set;
@@ -330,7 +314,7 @@ static void quota_levels_fire_once_per_period(void)
 	struct agg_profile_def def = host_def();
 	struct thresh_def t;
 	struct quota_rig q;
-	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2");
+	struct ct_flow f = flow4("10.0.0.1", "10.0.0.2", 17, 1000, 53);
 	struct slice s;
 	struct thresh_stats stats;
 	struct alarm_row row;
