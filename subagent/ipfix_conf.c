@@ -9,6 +9,9 @@
 
 static const struct conf_word transport_words[] = { { "udp", 0 }, { "tcp", 1 }, { NULL, 0 } };
 static const struct conf_word export_words[] = { { "biflow", 0 }, { "uniflow", 1 }, { NULL, 0 } };
+/* encoding: always 64-bit counters (the default), or reduced-size ones
+ * (RFC 7011 6.2) for collectors that read any length */
+static const struct conf_word encoding_words[] = { { "reduced", 0 }, { "full", 1 }, { NULL, 0 } };
 
 static int parse_address(void *obj, const char *v, char *why, size_t len)
 {
@@ -37,6 +40,7 @@ static const struct conf_key collector_keys[] = {
 	{ "reconnect_max", CONF_DURATION_MS, 1000, 86400000, COFF(reconnect_max_ms), NULL, NULL },
 	{ "statistics", CONF_BOOL, 0, 1, COFF(cfg.statistics), NULL, NULL },
 	{ "export", CONF_WORD, 0, 0, COFF(uniflow), export_words, NULL },
+	{ "encoding", CONF_WORD, 0, 0, COFF(full), encoding_words, NULL },
 };
 
 static void parse_init(void *obj, const char *name)
@@ -52,6 +56,7 @@ static void parse_init(void *obj, const char *name)
 	c->reconnect_ms = 60000; /* RFC 7011 10.4.2: not more often than once a minute */
 	c->reconnect_max_ms = 300000;
 	c->cfg.statistics = 1;
+	c->full = 1; /* what every collector reads: pmacct 1.7.7 not the narrow counters */
 }
 
 static int parse_finish(void *obj, size_t i, void *ctx, const char **key, char *why, size_t len)
@@ -72,6 +77,7 @@ static int parse_finish(void *obj, size_t i, void *ctx, const char **key, char *
 	c->cfg.port = (uint16_t)c->port;
 	c->cfg.tcp = c->tcp != 0;
 	c->cfg.uniflow = c->uniflow != 0;
+	c->cfg.reduced = c->full == 0;
 	c->cfg.mtu = (uint32_t)c->mtu;
 	c->cfg.buffer = (uint32_t)c->buffer;
 	c->cfg.template_refresh_ms = c->refresh_ms;

@@ -12,7 +12,7 @@
 struct collector_parse {
 	char name[IPFIX_NAME_MAX + 1];
 	struct ipfix_collector_cfg cfg;
-	uint64_t port, mtu, buffer, tcp, uniflow;
+	uint64_t port, mtu, buffer, tcp, uniflow, full;
 	uint32_t refresh_ms, reconnect_ms, reconnect_max_ms;
 };
 

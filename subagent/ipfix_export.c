@@ -177,11 +177,11 @@ static int map_meter(struct ipfix_exporter *x)
 	return 0;
 }
 
-/* The data templates of both formats (each session uses its collector's). */
+/* The data templates of every format (each session uses its collector's). */
 static void set_templates(struct ipfix_common *c, int enterprise)
 {
-	c->ndata = ipfix_rec_templates(enterprise, 0, c->data_t[0], IPFIX_TEMPLATES_MAX);
-	ipfix_rec_templates(enterprise, 1, c->data_t[1], IPFIX_TEMPLATES_MAX);
+	for (unsigned m = 0; m < IPFIX_MODES; m++)
+		c->ndata[m] = ipfix_rec_templates(enterprise, m, c->data_t[m], IPFIX_TEMPLATES_MAX);
 }
 
 /* The configuration's collectors, copied: x->cfg.collectors points here. */
@@ -482,16 +482,22 @@ int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t t
 		return 0;
 	const struct ipfix_session *s = &x->s[i]->s;
 
-	/* positions are in ascending template id: data templates, then options */
-	for (size_t p = 0; (t = ipfix_session_template(s, p)) != NULL; p++) {
-		const struct ipfix_tstate *ts = &s->tmpl[p];
+	/* the live template with the smallest id >= tid (positions are not in
+	 * id order: the widths of reduced-size encoding have ids of their own) */
+	size_t best = SIZE_MAX;
 
-		if (ts->live && t->id >= tid) {
-			*out = (struct ipfix_template_row){ t, ts->records, ts->sent_ms, ts->since_ms };
-			return 1;
-		}
+	for (size_t p = 0; (t = ipfix_session_template(s, p)) != NULL; p++) {
+		if (s->tmpl[p].live && t->id >= tid &&
+		    (best == SIZE_MAX || t->id < ipfix_session_template(s, best)->id))
+			best = p;
 	}
-	return 0;
+	if (best == SIZE_MAX)
+		return 0;
+	const struct ipfix_tstate *ts = &s->tmpl[best];
+
+	*out = (struct ipfix_template_row){ ipfix_session_template(s, best), ts->records,
+					    ts->sent_ms, ts->since_ms };
+	return 1;
 }
 
 void ipfix_exporter_metering(const struct ipfix_exporter *x, struct ipfix_metering *out)

@@ -44,6 +44,7 @@ struct ipfix_collector_cfg {
 	uint32_t reconnect_max_ms;  /* retries back off, doubling, up to this */
 	int statistics;             /* send the options records (and their templates) */
 	int uniflow;                /* a record per direction, standard IEs (ipfix_rec.h) */
+	int reduced;                /* counters as narrow as each slice allows (ipfix_rec.h) */
 };
 
 struct ipfix_cfg {

@@ -67,18 +67,20 @@ const struct ipfix_template *ipfix_session_template(const struct ipfix_session *
 {
 	const struct ipfix_common *c = s->c;
 
-	return i < c->ndata		  ? c->data_t[!!s->cfg.uniflow][i]
-	       : i < c->ndata + s->nopt ? c->opt_t[i - c->ndata]
-					  : NULL;
+	unsigned mode = ipfix_cfg_mode(&s->cfg);
+	size_t nd = c->ndata[mode];
+
+	return i < nd ? c->data_t[mode][i] : i < nd + s->nopt ? c->opt_t[i - nd] : NULL;
 }
 
 /* The position of a data template (the options templates follow them). */
 static size_t data_pos(const struct ipfix_session *s, const struct ipfix_template *t)
 {
-	const struct ipfix_template *const *d = s->c->data_t[!!s->cfg.uniflow];
+	unsigned mode = ipfix_cfg_mode(&s->cfg);
+	const struct ipfix_template *const *d = s->c->data_t[mode];
 	size_t i = 0;
 
-	while (i + 1 < s->c->ndata && d[i] != t)
+	while (i + 1 < s->c->ndata[mode] && d[i] != t)
 		i++;
 	return i;
 }
@@ -215,7 +217,7 @@ static enum ipfix_pump send_stats(struct ipfix_session *s, const struct ipfix_li
 	ipfix_msg_init(&m, c->msg, s->msg_max);
 	for (size_t i = 0; i < s->nopt; i++)
 		if (ipfix_msg_record(&m, c->opt_t[i], &v) == 0)
-			k.trecs[c->ndata + i]++;
+			k.trecs[c->ndata[ipfix_cfg_mode(&s->cfg)] + i]++;
 	uint32_t recs = m.records, seq = h->st.seq;
 
 	/* not flow records (exportedFlowRecordTotalCount counts those), but data
@@ -238,7 +240,8 @@ static enum ipfix_pump send_data(struct ipfix_session *s, const struct ipfix_lin
 	memset(&k, 0, sizeof(k));
 	ipfix_msg_init(&m, c->msg, s->msg_max);
 	while ((r = sess_ring_peek(s)) != NULL) {
-		const struct ipfix_template *t = ipfix_rec_template(r, c->enterprise_ies, s->cfg.uniflow);
+		const struct ipfix_template *t =
+			ipfix_rec_template(r, c->enterprise_ies, ipfix_cfg_mode(&s->cfg));
 		int n = add_slice(s, &m, r, t);
 
 		if (n < 0)

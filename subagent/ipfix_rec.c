@@ -32,9 +32,11 @@ enum src {
 #define KEYS6 { 27, 16, 0, V_SRC, B, 1 }, { 28, 16, 0, V_DST, B, 1 }, \
 	{ 7, 2, 0, V_SPORT, U, 1 }, { 11, 2, 0, V_DPORT, U, 1 }, { 4, 1, 0, V_PROTO, U, 1 }, \
 	{ 139, 2, 0, V_ICMP, U, 1 }
-#define COUNTERS { 1, 8, 0, V_OCT, U, 0 }, { 2, 8, 0, V_PKT, U, 0 }, \
-	{ 1, 8, REV, V_ROCT, U, 0 }, { 2, 8, REV, V_RPKT, U, 0 }
-#define UCOUNTERS { 1, 8, 0, V_OCT, U, 0 }, { 2, 8, 0, V_PKT, U, 0 }
+/* the counters in `lo` (octets) and `lp` (packets) octets: reduced-size
+ * encoding (RFC 7011 6.2) picks the narrowest set that holds a slice */
+#define COUNTERS(lo, lp) { 1, lo, 0, V_OCT, U, 0 }, { 2, lp, 0, V_PKT, U, 0 }, \
+	{ 1, lo, REV, V_ROCT, U, 0 }, { 2, lp, REV, V_RPKT, U, 0 }
+#define UCOUNTERS(lo, lp) { 1, lo, 0, V_OCT, U, 0 }, { 2, lp, 0, V_PKT, U, 0 }
 /* flowId (unsigned64) in 4 octets: the conntrack id is 32 bits (reduced size) */
 #define UTIMES { 152, 8, 0, V_START, U, 0 }, { 153, 8, 0, V_END, U, 0 }, \
 	{ 136, 1, 0, V_REASON, U, 0 }, { 148, 4, 0, V_FLOWID, U, 0 }
@@ -47,36 +49,48 @@ enum src {
 #define CTX { CT_IE_ZONE, 2, OWN, V_ZONE, U, 1 }, { CT_IE_MARK, 4, OWN, V_MARK, U, 0 }, \
 	{ CT_IE_LABELS, 16, OWN, V_LABELS, B, 0 }
 
-static const struct ipfix_field f_v4[] = { KEYS4, COUNTERS, TIMES };
-static const struct ipfix_field f_v4nat[] = { KEYS4, COUNTERS, TIMES, NAT4 };
-static const struct ipfix_field f_v6[] = { KEYS6, COUNTERS, TIMES };
-static const struct ipfix_field f_v6nat[] = { KEYS6, COUNTERS, TIMES, NAT6 };
-static const struct ipfix_field f_v4x[] = { KEYS4, COUNTERS, TIMES, CTX };
-static const struct ipfix_field f_v4natx[] = { KEYS4, COUNTERS, TIMES, NAT4, CTX };
-static const struct ipfix_field f_v6x[] = { KEYS6, COUNTERS, TIMES, CTX };
-static const struct ipfix_field f_v6natx[] = { KEYS6, COUNTERS, TIMES, NAT6, CTX };
+/* The sixteen field lists of one counter width: [uniflow][enterprise][v6][nat]. */
+#define FIELD_SET(w, lo, lp) \
+	static const struct ipfix_field f_v4##w[] = { KEYS4, COUNTERS(lo, lp), TIMES }; \
+	static const struct ipfix_field f_v4nat##w[] = { KEYS4, COUNTERS(lo, lp), TIMES, NAT4 }; \
+	static const struct ipfix_field f_v6##w[] = { KEYS6, COUNTERS(lo, lp), TIMES }; \
+	static const struct ipfix_field f_v6nat##w[] = { KEYS6, COUNTERS(lo, lp), TIMES, NAT6 }; \
+	static const struct ipfix_field f_v4x##w[] = { KEYS4, COUNTERS(lo, lp), TIMES, CTX }; \
+	static const struct ipfix_field f_v4natx##w[] = { KEYS4, COUNTERS(lo, lp), TIMES, NAT4, CTX }; \
+	static const struct ipfix_field f_v6x##w[] = { KEYS6, COUNTERS(lo, lp), TIMES, CTX }; \
+	static const struct ipfix_field f_v6natx##w[] = { KEYS6, COUNTERS(lo, lp), TIMES, NAT6, CTX }; \
+	static const struct ipfix_field u_v4##w[] = { KEYS4, UCOUNTERS(lo, lp), UTIMES }; \
+	static const struct ipfix_field u_v4nat##w[] = { KEYS4, UCOUNTERS(lo, lp), UTIMES, NAT4 }; \
+	static const struct ipfix_field u_v6##w[] = { KEYS6, UCOUNTERS(lo, lp), UTIMES }; \
+	static const struct ipfix_field u_v6nat##w[] = { KEYS6, UCOUNTERS(lo, lp), UTIMES, NAT6 }; \
+	static const struct ipfix_field u_v4x##w[] = { KEYS4, UCOUNTERS(lo, lp), UTIMES, CTX }; \
+	static const struct ipfix_field u_v4natx##w[] = { KEYS4, UCOUNTERS(lo, lp), UTIMES, NAT4, CTX }; \
+	static const struct ipfix_field u_v6x##w[] = { KEYS6, UCOUNTERS(lo, lp), UTIMES, CTX }; \
+	static const struct ipfix_field u_v6natx##w[] = { KEYS6, UCOUNTERS(lo, lp), UTIMES, NAT6, CTX };
 
-static const struct ipfix_field u_v4[] = { KEYS4, UCOUNTERS, UTIMES };
-static const struct ipfix_field u_v4nat[] = { KEYS4, UCOUNTERS, UTIMES, NAT4 };
-static const struct ipfix_field u_v6[] = { KEYS6, UCOUNTERS, UTIMES };
-static const struct ipfix_field u_v6nat[] = { KEYS6, UCOUNTERS, UTIMES, NAT6 };
-static const struct ipfix_field u_v4x[] = { KEYS4, UCOUNTERS, UTIMES, CTX };
-static const struct ipfix_field u_v4natx[] = { KEYS4, UCOUNTERS, UTIMES, NAT4, CTX };
-static const struct ipfix_field u_v6x[] = { KEYS6, UCOUNTERS, UTIMES, CTX };
-static const struct ipfix_field u_v6natx[] = { KEYS6, UCOUNTERS, UTIMES, NAT6, CTX };
+FIELD_SET(_w, 8, 8) /* any slice */
+FIELD_SET(_m, 4, 4) /* counters up to 2^32 - 1 */
+FIELD_SET(_c, 2, 1) /* octets up to 65535, packets up to 255: most slices */
 
 #define N(a) (uint16_t)(sizeof(a) / sizeof((a)[0]))
+#define T(id, f) { id, N(f), 0, f }
 
-/* [uniflow][enterprise][v6][nat] */
-static const struct ipfix_template data_templates[2][2][2][2] = {
-	{ { { { 256, N(f_v4), 0, f_v4 }, { 257, N(f_v4nat), 0, f_v4nat } },
-	    { { 258, N(f_v6), 0, f_v6 }, { 259, N(f_v6nat), 0, f_v6nat } } },
-	  { { { 260, N(f_v4x), 0, f_v4x }, { 261, N(f_v4natx), 0, f_v4natx } },
-	    { { 262, N(f_v6x), 0, f_v6x }, { 263, N(f_v6natx), 0, f_v6natx } } } },
-	{ { { { 264, N(u_v4), 0, u_v4 }, { 265, N(u_v4nat), 0, u_v4nat } },
-	    { { 266, N(u_v6), 0, u_v6 }, { 267, N(u_v6nat), 0, u_v6nat } } },
-	  { { { 268, N(u_v4x), 0, u_v4x }, { 269, N(u_v4natx), 0, u_v4natx } },
-	    { { 270, N(u_v6x), 0, u_v6x }, { 271, N(u_v6natx), 0, u_v6natx } } } },
+/* One width's templates, ids id .. id + 15: [uniflow][enterprise][v6][nat]. */
+#define TEMPLATE_SET(w, id) \
+	{ { { { T(id, f_v4##w), T(id + 1, f_v4nat##w) }, { T(id + 2, f_v6##w), T(id + 3, f_v6nat##w) } }, \
+	    { { T(id + 4, f_v4x##w), T(id + 5, f_v4natx##w) }, \
+	      { T(id + 6, f_v6x##w), T(id + 7, f_v6natx##w) } } }, \
+	  { { { T(id + 8, u_v4##w), T(id + 9, u_v4nat##w) }, \
+	      { T(id + 10, u_v6##w), T(id + 11, u_v6nat##w) } }, \
+	    { { T(id + 12, u_v4x##w), T(id + 13, u_v4natx##w) }, \
+	      { T(id + 14, u_v6x##w), T(id + 15, u_v6natx##w) } } } }
+
+enum width { W_FULL, W_MID, W_COMPACT, W_N };
+
+/* [width][uniflow][enterprise][v6][nat].  The 64-bit counters keep the ids
+ * they always had; a collector never sees an id change content. */
+static const struct ipfix_template data_templates[W_N][2][2][2][2] = {
+	TEMPLATE_SET(_w, 256), TEMPLATE_SET(_m, 320), TEMPLATE_SET(_c, 336),
 };
 
 /* RFC 7011 4.1 Metering Process Statistics */
@@ -166,20 +180,36 @@ void ipfix_rec_from_slice(const struct slice *s, struct ipfix_flowrec *r)
 	memcpy(r->labels, f->labels, f->labels_len);
 }
 
-const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise,
-						int uniflow)
+/* The narrowest counter width that holds every counter of the slice. */
+static enum width width_of(const struct ipfix_flowrec *r)
 {
-	return &data_templates[!!uniflow][!!enterprise][r->family == AF_INET6][r->nat];
+	uint64_t o = r->octets[0] > r->octets[1] ? r->octets[0] : r->octets[1];
+	uint64_t p = r->packets[0] > r->packets[1] ? r->packets[0] : r->packets[1];
+
+	if (o <= 0xffffu && p <= 0xffu)
+		return W_COMPACT;
+	return o <= 0xffffffffu && p <= 0xffffffffu ? W_MID : W_FULL;
 }
 
-size_t ipfix_rec_templates(int enterprise, int uniflow, const struct ipfix_template **out,
+const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise,
+						unsigned mode)
+{
+	enum width w = (mode & IPFIX_MODE_REDUCED) ? width_of(r) : W_FULL;
+
+	return &data_templates[w][mode & IPFIX_MODE_UNIFLOW][!!enterprise][r->family == AF_INET6]
+			      [r->nat];
+}
+
+size_t ipfix_rec_templates(int enterprise, unsigned mode, const struct ipfix_template **out,
 			   size_t max)
 {
 	size_t n = 0;
+	int widths = (mode & IPFIX_MODE_REDUCED) ? W_N : 1;
 
-	for (int v6 = 0; v6 < 2; v6++)
-		for (int nat = 0; nat < 2 && n < max; nat++)
-			out[n++] = &data_templates[!!uniflow][!!enterprise][v6][nat];
+	for (int w = 0; w < widths; w++)
+		for (int v6 = 0; v6 < 2; v6++)
+			for (int nat = 0; nat < 2 && n < max; nat++)
+				out[n++] = &data_templates[w][mode & IPFIX_MODE_UNIFLOW][!!enterprise][v6][nat];
 	return n;
 }
 
@@ -191,11 +221,11 @@ unsigned ipfix_rec_uni_dirs(const struct ipfix_flowrec *r)
 	return dirs ? dirs : 1u;
 }
 
-size_t ipfix_rec_wire_len(const struct ipfix_flowrec *r, int enterprise, int uniflow)
+size_t ipfix_rec_wire_len(const struct ipfix_flowrec *r, int enterprise, unsigned mode)
 {
-	size_t len = ipfix_record_len(ipfix_rec_template(r, enterprise, uniflow));
+	size_t len = ipfix_record_len(ipfix_rec_template(r, enterprise, mode));
 
-	return uniflow && ipfix_rec_uni_dirs(r) == 3u ? 2 * len : len;
+	return (mode & IPFIX_MODE_UNIFLOW) && ipfix_rec_uni_dirs(r) == 3u ? 2 * len : len;
 }
 
 void ipfix_rec_values(const struct ipfix_flowrec *r, int dir, struct ipfix_values *v)

@@ -14,6 +14,11 @@
  * reply direction's record has the original tuple turned around (source:
  * the original destination), and both share the flowId, which joins them.
  * Their own template ids: a collector never sees an id change content.
+ *
+ * Reduced-size encoding (RFC 7011 6.2, a collector's `encoding = reduced`): a record's counters take 2 octets (octets) and 1 (packets)
+ * when every counter of the slice fits, else 4 and 4, else 8 and 8; each
+ * width has its own templates (ids 336-351, 320-335, and 256-271, the ids
+ * the 64-bit counters always had).
  */
 #ifndef CTFLOWD_IPFIX_REC_H
 #define CTFLOWD_IPFIX_REC_H
@@ -63,19 +68,24 @@ struct ipfix_flowrec {
 
 void ipfix_rec_from_slice(const struct slice *s, struct ipfix_flowrec *r);
 
+/* A collector's format: bits of mode. */
+#define IPFIX_MODE_UNIFLOW 1u  /* a record per direction, standard IEs */
+#define IPFIX_MODE_REDUCED 2u  /* counters as narrow as the slice allows */
+#define IPFIX_MODES 4u
+
 /* The template a record is exported with (enterprise: add zone, mark, labels;
  * uniflow: one record per direction, the same template for both). */
 const struct ipfix_template *ipfix_rec_template(const struct ipfix_flowrec *r, int enterprise,
-						int uniflow);
-/* All data templates of the configuration, for announcing them. */
-size_t ipfix_rec_templates(int enterprise, int uniflow, const struct ipfix_template **out,
+						unsigned mode);
+/* All data templates of a mode, for announcing them. */
+size_t ipfix_rec_templates(int enterprise, unsigned mode, const struct ipfix_template **out,
 			   size_t max);
 /* The directions a uniflow export sends a record for: bit 0 original, bit 1
  * reply; those that carried packets, and the original one when neither did
  * (so the flow's end is still exported). */
 unsigned ipfix_rec_uni_dirs(const struct ipfix_flowrec *r);
 /* Octets a slice takes on the wire as data records (one, or one per direction). */
-size_t ipfix_rec_wire_len(const struct ipfix_flowrec *r, int enterprise, int uniflow);
+size_t ipfix_rec_wire_len(const struct ipfix_flowrec *r, int enterprise, unsigned mode);
 /* The values of the record of direction dir: 0 the biflow record, or the
  * original direction's uniflow record; 1 the reply direction's. */
 void ipfix_rec_values(const struct ipfix_flowrec *r, int dir, struct ipfix_values *v);

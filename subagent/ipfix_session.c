@@ -55,7 +55,7 @@ static void count_sent(struct ipfix_session *s, const struct ipfix_out *m)
  */
 static void drop_record(struct ipfix_session *s, const struct ipfix_flowrec *r)
 {
-	size_t len = ipfix_rec_wire_len(r, s->c->enterprise_ies, s->cfg.uniflow);
+	size_t len = ipfix_rec_wire_len(r, s->c->enterprise_ies, ipfix_cfg_mode(&s->cfg));
 	size_t cap = s->msg_max - IPFIX_HDR_LEN - IPFIX_SET_HDR_LEN;
 	struct ipfix_sess_hdr *h = hw(s);
 

@@ -38,7 +38,7 @@
 #include "ipfix_rec.h"
 
 #define IPFIX_MSG_MAX 16384     /* a TCP message; UDP ones are sized to the MTU */
-#define IPFIX_TEMPLATES_MAX 8   /* data templates, and as many options templates */
+#define IPFIX_TEMPLATES_MAX 16  /* data templates, and as many options templates */
 #define IPFIX_FLIGHT_MAX 1024   /* TCP messages written, not yet acknowledged */
 
 /* What the sessions of one exporter share. */
@@ -48,9 +48,9 @@ struct ipfix_common {
 	int enterprise_ies;
 	uint32_t epid;              /* exportingProcessId */
 	struct ipfix_source src;    /* ctflowd's loss counters, for the options records */
-	const struct ipfix_template *data_t[2][IPFIX_TEMPLATES_MAX]; /* [uniflow] */
+	const struct ipfix_template *data_t[IPFIX_MODES][IPFIX_TEMPLATES_MAX]; /* [mode] */
 	const struct ipfix_template *opt_t[IPFIX_TEMPLATES_MAX];
-	size_t ndata, nopt;
+	size_t ndata[IPFIX_MODES], nopt;
 	uint8_t msg[65536];         /* where a message is built */
 };
 
@@ -73,6 +73,12 @@ struct ipfix_tstate {
 
 struct ipfix_sess_hdr;
 struct ipfix_flight;
+
+/* A collector's format (ipfix_rec.h): uniflow or biflow, reduced or not. */
+static inline unsigned ipfix_cfg_mode(const struct ipfix_collector_cfg *c)
+{
+	return (c->uniflow ? IPFIX_MODE_UNIFLOW : 0u) | (c->reduced ? IPFIX_MODE_REDUCED : 0u);
+}
 
 struct ipfix_session {
 	struct ipfix_common *c;      /* shared: c->msg is where messages are built */

@@ -198,7 +198,7 @@ static void put_ipfix(FILE *f, const struct ipfix_exporter *x)
 			   "\"notsent_flows\":%llu,\"notsent_packets\":%llu,\"notsent_octets\":%llu,"
 			   "\"buffered\":%llu,\"held\":%llu,\"buffered_max\":%llu,\"connects\":%llu,"
 			   "\"sequence\":%u,"
-			   "\"statistics\":%s,\"export\":\"%s\"}",
+			   "\"statistics\":%s,\"export\":\"%s\",\"encoding\":\"%s\"}",
 			i ? ",\n" : "\n", c->name, c->address, c->port, c->tcp ? "tcp" : "udp",
 			st.state == IPFIX_UP ? "up" : st.state == IPFIX_CONNECTING ? "connecting" : "down",
 			U64(st.messages), U64(st.octets), U64(st.records), U64(st.data_records),
@@ -206,7 +206,8 @@ static void put_ipfix(FILE *f, const struct ipfix_exporter *x)
 			U64(st.discarded_messages), U64(st.notsent_flows), U64(st.notsent_packets),
 			U64(st.notsent_octets), U64(st.buffered), U64(st.held), U64(st.buffered_max),
 			U64(st.connects),
-			st.seq, c->statistics ? "true" : "false", c->uniflow ? "uniflow" : "biflow");
+			st.seq, c->statistics ? "true" : "false", c->uniflow ? "uniflow" : "biflow",
+			c->reduced ? "reduced" : "full");
 	}
 	fputs("],\n", f);
 }

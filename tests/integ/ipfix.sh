@@ -61,19 +61,23 @@ ipfix_domain = 4200000000
 address = 127.0.0.1
 port = $UDP_PORT
 template_refresh = 2s
+encoding = reduced
 [collector tcp]
 address = ::1
 port = $TCP_PORT
 transport = tcp
 reconnect = 1s
+encoding = reduced
 [collector nfcapd]
 address = 127.0.0.1
 port = $NF_PORT
+encoding = reduced
 # nfcapd neither stores options records nor counts them in its sequence check
 statistics = no
 [collector pmacct]
 address = 127.0.0.1
 port = $PM_PORT
+# (pmacct 1.7.7 reads the narrow counters as 0: the full encoding)
 EOF
 truth_start "$NS_R"
 ctflowd_start "$T/ctflowd.conf" || exit 1

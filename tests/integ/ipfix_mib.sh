@@ -41,12 +41,14 @@ key = host
 address = 127.0.0.1
 port = $UDP_PORT
 template_refresh = 5m
+encoding = reduced
 [collector tcp]
 address = ::1
 port = $TCP_PORT
 transport = tcp
 reconnect = 1s
 reconnect_max = 1s
+encoding = reduced
 buffer = $BUFFER
 EOF
 sleep 1 # the master's sysUpTime runs ahead of ctflowd's start

@@ -24,6 +24,7 @@ port = $PORT
 transport = tcp
 reconnect = 1s
 reconnect_max = 2s
+encoding = reduced
 buffer = $BUFFER
 EOF
 ctflowd_start "$T/ctflowd.conf" || exit 1

@@ -27,6 +27,7 @@ port = $PORT
 transport = tcp
 reconnect = 1s
 reconnect_max = 1s
+encoding = reduced
 buffer = 200000
 CONF
 CTF_NS=$NS_B ctflowd_start "$T/c.conf" || exit 1

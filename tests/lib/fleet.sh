@@ -145,6 +145,7 @@ fleet_gateways() {
 		[collector nfcapd]
 		address = 10.239.$g.2
 		port = $FLEET_NF
+		encoding = reduced
 		statistics = no
 		EOF
 		CTF_NS=$r CTF_LOG=$T/gw$g.log ctflowd_start "$T/gw$g.conf" || exit 1

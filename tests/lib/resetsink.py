@@ -8,7 +8,8 @@ Accepts a connection, reads whole IPFIX messages until it has READ_BYTES
 reset (SO_LINGER 0: what the kernel still holds for it is thrown away) and
 accepts the next.  Its receive buffer is small, so the kernel acknowledges
 little it has not read.  Counts the flow records of every message it read
-whole (data sets of templates 256..302; options records are not flows),
+whole (data sets of the templates of template sets; options records are not
+flows),
 per connection, and writes the counts as JSON when SECONDS are up.
 """
 import json
@@ -61,7 +62,7 @@ def flow_records(msg, templates):
                     p += 8 if ie & 0x8000 else 4
                     reclen += ln
                 templates[tid] = reclen
-        elif 256 <= sid < 303 and templates.get(sid):
+        elif sid >= 256 and templates.get(sid):  # (options templates are not learned)
             n += len(body) // templates[sid]
         off += slen
     return n

@@ -352,21 +352,74 @@ static void withdrawal_of_templates_is_rfc_bytes(void)
 }
 
 /* No id means two things: every template ctflowd can send, in any
- * configuration, has an id of its own (a reload or an upgrade never
- * redefines an id a collector knows). */
+ * configuration (biflow, uniflow, full or reduced counters, with or
+ * without enterprise IEs), has an id of its own (a reload or an upgrade
+ * never redefines an id a collector knows). */
 static void every_template_id_has_one_content(void)
 {
-	const struct ipfix_template *all[40];
-	size_t n = 0;
+	const struct ipfix_template *all[120];
+	size_t n = 0, distinct = 0;
 
 	for (int e = 0; e < 2; e++)
-		for (int u = 0; u < 2; u++)
-			n += ipfix_rec_templates(e, u, all + n, 8);
+		for (unsigned mode = 0; mode < IPFIX_MODES; mode++)
+			n += ipfix_rec_templates(e, mode, all + n, 16);
 	n += ipfix_opt_templates(all + n, 8);
-	CHECK_EQ_U(n, 19);
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++)
-			CHECK(all[i]->id != all[j]->id);
+	CHECK_EQ_U(n, 2 * (4 + 4 + 12 + 12) + 3);
+	for (size_t i = 0; i < n; i++) {
+		int first = 1;
+
+		for (size_t j = 0; j < i; j++) {
+			CHECK(all[i]->id != all[j]->id || all[i] == all[j]);
+			first &= all[i] != all[j];
+		}
+		distinct += first;
+	}
+	CHECK_EQ_U(distinct, 3 * 16 + 3);
+}
+
+/* Reduced-size encoding: a slice's counters in the narrowest width that
+ * holds all of them, each width with its own templates; the values are the
+ * same, only shorter on the wire. */
+static void reduced_counters_take_the_narrowest_width(void)
+{
+	struct ipfix_flowrec r;
+	const unsigned red = IPFIX_MODE_REDUCED;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	r.octets[0] = 65535, r.octets[1] = 40, r.packets[0] = 255, r.packets[1] = 1;
+	const struct ipfix_template *c = ipfix_rec_template(&r, 0, red);
+	const struct ipfix_template *w = ipfix_rec_template(&r, 0, 0);
+
+	CHECK_EQ_U(c->id, 336);
+	CHECK_EQ_U(w->id, 256);
+	CHECK_EQ_U(ipfix_record_len(w) - ipfix_record_len(c), 4 * 8 - (2 + 1 + 2 + 1));
+	CHECK_EQ_U(ipfix_rec_template(&r, 0, red | IPFIX_MODE_UNIFLOW)->id, 344);
+	r.packets[1] = 256; /* a packet counter over 255: 4 octets */
+	CHECK_EQ_U(ipfix_rec_template(&r, 0, red)->id, 320);
+	r.packets[1] = 1, r.octets[1] = 65536;
+	CHECK_EQ_U(ipfix_rec_template(&r, 1, red)->id, 324);
+	r.octets[1] = 1ull << 32; /* a fast flow's slice */
+	CHECK_EQ_U(ipfix_rec_template(&r, 0, red)->id, 256);
+	CHECK_EQ_U(ipfix_rec_templates(0, red, (const struct ipfix_template *[16]){ 0 }, 16), 12);
+
+	/* the compact record: octetDeltaCount 65535 in 2 octets, packets 255 in 1 */
+	struct ipfix_values v;
+	struct ipfix_msg m;
+	uint8_t buf[256];
+
+	r.octets[1] = 40;
+	memset(&v, 0, sizeof(v));
+	ipfix_rec_values(&r, 0, &v);
+	ipfix_msg_init(&m, buf, sizeof(buf));
+	CHECK(ipfix_msg_record(&m, c, &v) == 0);
+	size_t len = ipfix_msg_finish(&m, 0, 0, 0);
+	/* header 16, set header 4, then src 4, dst 4, ports 2 + 2, proto 1, icmp 2 */
+	const uint8_t *p = buf + 16 + 4 + 15;
+
+	CHECK_EQ_U(len, 16 + 4 + ipfix_record_len(c));
+	CHECK(p[0] == 0xff && p[1] == 0xff && p[2] == 0xff); /* 65535, 255 */
+	CHECK(p[3] == 0 && p[4] == 40 && p[5] == 1);           /* reverse: 40, 1 */
 }
 
 int main(void)
@@ -374,6 +427,7 @@ int main(void)
 	RUN(dnat_flow_encodes_to_rfc_bytes);
 	RUN(template_set_is_rfc_bytes);
 	RUN(reduced_size_keeps_the_low_octets);
+	RUN(reduced_counters_take_the_narrowest_width);
 	RUN(options_templates_get_a_set_each_without_padding);
 	RUN(records_never_overflow_the_message);
 	RUN(unobserved_and_interim_slices_carry_their_end_reason);

@@ -113,8 +113,9 @@ static void setup(struct ipfix_session *s, int tcp, uint32_t buffer)
 	memset(&common, 0, sizeof(common));
 	common.st = st;
 	common.domain = 7;
-	common.ndata = ipfix_rec_templates(0, 0, common.data_t[0], IPFIX_TEMPLATES_MAX);
-	ipfix_rec_templates(0, 1, common.data_t[1], IPFIX_TEMPLATES_MAX);
+	for (unsigned mode = 0; mode < IPFIX_MODES; mode++)
+		common.ndata[mode] = ipfix_rec_templates(0, mode, common.data_t[mode],
+							 IPFIX_TEMPLATES_MAX);
 	common.nopt = ipfix_opt_templates(common.opt_t, IPFIX_TEMPLATES_MAX);
 	memset(&c, 0, sizeof(c));
 	snprintf(c.name, sizeof(c.name), "t");
