@@ -117,9 +117,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ipfix_rec_from_slice(&s, &r);
 	memset(&v, 0, sizeof(v));
-	/* bit 2: uniflow, bit 3: its reply-direction record */
+	/* bit 2: uniflow, bit 3: its reply-direction record, bit 4: reduced-size
+	 * counters (whose width the slice's counters choose) */
 	ipfix_rec_values(&r, (choice >> 3) & 1, &v);
-	const struct ipfix_template *t = ipfix_rec_template(&r, choice & 1, (choice >> 2) & 1);
+	const struct ipfix_template *t = ipfix_rec_template(
+		&r, choice & 1, ((choice >> 2) & 1 ? IPFIX_MODE_UNIFLOW : 0u) |
+				((choice >> 4) & 1 ? IPFIX_MODE_REDUCED : 0u));
 	uint8_t *buf = malloc(cap);
 
 	if (!buf)

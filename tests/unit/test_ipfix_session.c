@@ -79,8 +79,8 @@ static void collector_read(struct fake *f, size_t acked)
 		if (get16(m + 16) == 2)
 			f->saw_template = 1;
 		f->next_seq += nrec;
-		/* flow records: those of data sets whose template id is below 400 */
-		if (get16(m + 16) >= 256 && get16(m + 16) < 303) {
+		/* flow records: those of data sets of a data template (not 300-303) */
+		if (get16(m + 16) >= 256 && (get16(m + 16) < 300 || get16(m + 16) > 303)) {
 			f->records += nrec;
 			f->odd += nrec % 2;
 		}
@@ -101,6 +101,7 @@ static struct ipfix_common common;
 static struct store *st;
 static uint8_t *region;
 static int uniflow;       /* the next setup's export format */
+static int reduced;       /* ... and encoding */
 static int both_ways;     /* push()'s records carry a reply */
 
 static void setup(struct ipfix_session *s, int tcp, uint32_t buffer)
@@ -125,6 +126,7 @@ static void setup(struct ipfix_session *s, int tcp, uint32_t buffer)
 	c.mtu = 1500;
 	c.template_refresh_ms = 600000;
 	c.uniflow = uniflow;
+	c.reduced = reduced;
 	free(region);
 	region = calloc(1, ipfix_session_region_size(buffer));
 	ipfix_session_attach(s, &common, &c, tcp ? IPFIX_MSG_MAX : 1472, region, 0);
@@ -189,6 +191,49 @@ static void templates_then_data_with_sequence_numbers(void)
 	CHECK_EQ_U(ss.notsent_flows, 10);
 	CHECK(ss.discarded_messages >= 1);
 	free(f);
+}
+
+/*
+ * UDP after a restart, on the state kept: the collector may have lost every
+ * template meanwhile (it restarted, or its templates timed out), so the
+ * first datagrams announce them all before any data, and the records that
+ * waited across the restart follow, with the sequence numbers going on.
+ * In the reduced encoding (12 data templates) the announcement may take two
+ * datagrams: data still waits for both.
+ */
+static void udp_announces_templates_first_after_a_restart(void)
+{
+	struct ipfix_session s;
+	struct fake *f = calloc(1, sizeof(*f)), *g = calloc(1, sizeof(*g));
+	const struct ipfix_link lf = { fake_write, f }, lg = { fake_write, g };
+	struct ipfix_collector_cfg c;
+
+	reduced = 1;
+	setup(&s, 0, 1000);
+	c = s.cfg;
+	f->seq_ok = f->templates_first = 1;
+	push(&s, 50);
+	ipfix_session_up(&s);
+	pump_all(&s, &lf);
+	collector_read(f, f->len);
+	CHECK(f->seq_ok && f->templates_first);
+	CHECK_EQ_U(f->records, 50);
+	CHECK_EQ_U(f->nknown, 12);
+	push(&s, 20); /* they wait: the restart comes first */
+	ipfix_session_attach(&s, &common, &c, 1472, region, 1);
+	g->seq_ok = g->templates_first = 1;
+	g->next_seq = f->next_seq;
+	ipfix_session_up(&s);
+	pump_all(&s, &lg);
+	collector_read(g, g->len);
+	CHECK_EQ_U(g->bad, 0);
+	CHECK(g->templates_first && g->seq_ok);
+	CHECK_EQ_U(g->nknown, 12);
+	CHECK_EQ_U(g->records, 20);
+	CHECK(g->len > 16 && get16(g->stream + 16) == 2); /* a template set first */
+	reduced = 0;
+	free(f);
+	free(g);
 }
 
 /* TCP: written is not sent until acknowledged; a break loses what was not. */
@@ -393,6 +438,7 @@ static void templates_are_withdrawn_at_an_orderly_tcp_end(void)
 int main(void)
 {
 	RUN(templates_then_data_with_sequence_numbers);
+	RUN(udp_announces_templates_first_after_a_restart);
 	RUN(unacknowledged_messages_are_not_sent);
 	RUN(the_books_balance_under_any_transport);
 	RUN(uniflow_sends_a_record_per_direction);
