@@ -190,8 +190,7 @@ static void log_health(struct agg_set *agg, const struct health_sample *hs,
 	}
 }
 
-/* Up to max events raised by the thresholds, logged and held. */
-static size_t take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
+size_t notify_take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
 			  size_t max)
 {
 	struct alarm_event ev[64];
@@ -210,12 +209,6 @@ static size_t take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_
 		}
 	}
 	return all;
-}
-
-size_t notify_take_alarms(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
-			  size_t max)
-{
-	return take_alarms(n, ts, agg, max);
 }
 
 static void take_health(struct notifier *n, struct agg_set *agg, const struct health_sample *hs)
@@ -248,7 +241,7 @@ static void take_health(struct notifier *n, struct agg_set *agg, const struct he
 void notify_tick(struct notifier *n, struct thresh_set *ts, struct agg_set *agg,
 		 const struct health_sample *hs)
 {
-	take_alarms(n, ts, agg, SIZE_MAX);
+	notify_take_alarms(n, ts, agg, SIZE_MAX);
 	take_health(n, agg, hs);
 }
 
