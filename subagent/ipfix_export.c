@@ -53,6 +53,7 @@ struct ipfix_exporter {
 	size_t n;
 	int t_pump, t_stats, t_rate;
 	struct meter_hdr *meter;
+	uint64_t meter_start_mono_ms; /* start_real_ms in loop time, worked out once */
 };
 
 static uint64_t real_ms(void)
@@ -174,6 +175,10 @@ static int map_meter(struct ipfix_exporter *x)
 	if (o == STORE_FRESH)
 		x->meter->start_real_ms = real_ms();
 	x->meter->epoch = 0;
+	/* Converted once: the two clocks read at each request would give a
+	 * start that moves by a millisecond, and a TimeStamp by a tick. */
+	uint64_t now = clock_mono_ms(), ago = real_ms() - x->meter->start_real_ms;
+	x->meter_start_mono_ms = ago < now ? now - ago : 0; /* 0: before this boot */
 	return 0;
 }
 
@@ -502,15 +507,10 @@ int ipfix_exporter_template(const struct ipfix_exporter *x, size_t i, uint32_t t
 
 void ipfix_exporter_metering(const struct ipfix_exporter *x, struct ipfix_metering *out)
 {
-	uint64_t ago, now;
-
 	if (!x) {
 		memset(out, 0, sizeof(*out));
 		return;
 	}
 	*out = x->meter->m;
-	/* as monotonic time: how long ago, back from now (0: before this boot) */
-	now = clock_mono_ms();
-	ago = real_ms() - x->meter->start_real_ms;
-	out->start_ms = ago < now ? now - ago : 0;
+	out->start_ms = x->meter_start_mono_ms;
 }
