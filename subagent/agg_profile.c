@@ -7,9 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A key of a flow in one profile, with its hash in that profile's table. */
+struct key_h {
+	uint64_t hash;
+	struct agg_key k;
+};
+
 struct agg_set {
 	agg_observer *observe;
 	void *observe_arg;
+	/*
+	 * The batch being applied: each flow's keys (profile by profile, source
+	 * side then destination side), built and hashed once when the batch is
+	 * prefetched and used again when its slices are applied.  A slice
+	 * finds its flow's keys by the flow's address (flows of the batch are
+	 * applied in order; a flow may give no slice).
+	 */
+	const struct ct_flow *prep_flows;
+	size_t nprep, cursor;
+	struct key_h *prep;          /* AGG_BATCH_MAX x n x 2 */
 	size_t n;
 	struct agg_profile p[];
 };
@@ -90,6 +106,8 @@ struct agg_set *agg_set_new(const struct agg_profile_def *defs, size_t n, struct
 	if (!set)
 		return NULL;
 	set->n = n;
+	/* without it, keys are built at apply time: slower, the same result */
+	set->prep = n ? calloc((size_t)AGG_BATCH_MAX * n * 2, sizeof(set->prep[0])) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (take_over(&set->p[i], &defs[i], old) && kept)
 			(*kept)++;
@@ -133,6 +151,7 @@ void agg_set_free(struct agg_set *set)
 		agg_table_free(set->p[i].tab);
 		free(set->p[i].top);
 	}
+	free(set->prep);
 	free(set);
 }
 
@@ -233,53 +252,99 @@ static void row_take(struct agg_set *set, size_t pi, const struct agg_key *k,
 		set->observe(set->observe_arg, pi, &p->spec, &p->usage, k, &g, now);
 }
 
-static void apply_profile(struct agg_set *set, size_t pi, const struct slice *s, uint32_t now)
+static void key_of(const struct agg_profile *p, const struct ct_flow *f, enum agg_side side,
+		   struct key_h *out)
+{
+	agg_key_build(&p->spec, f, side, &out->k);
+	out->hash = agg_table_hash(p->tab, &out->k);
+}
+
+/* kh: the flow's two keys in this profile (the second one for host keys only). */
+static void apply_profile(struct agg_set *set, size_t pi, const struct slice *s, uint32_t now,
+			  const struct key_h *kh)
 {
 	const struct agg_profile *p = &set->p[pi];
-	struct agg_key ka = { 0 }, kb = { 0 };
+	const struct agg_key *ka = &kh[0].k, *kb = &kh[1].k;
 	struct agg_counters *r;
 
-	agg_key_build(&p->spec, s->flow, AGG_SIDE_SRC, &ka);
-	r = agg_table_upsert(p->tab, &ka, now);
+	r = agg_table_upsert_hashed(p->tab, ka, kh[0].hash, now);
 	row_add(r, s, CT_ORIG);
 	row_count(r, s);
 	if (!p->spec.host) {
-		row_take(set, pi, &ka, r, s, CT_ORIG, 0, now);
+		row_take(set, pi, ka, r, s, CT_ORIG, 0, now);
 		return;
 	}
-	agg_key_build(&p->spec, s->flow, AGG_SIDE_DST, &kb);
-	if (kb.len == ka.len && memcmp(kb.b, ka.b, ka.len) == 0) {
+	if (kb->len == ka->len && memcmp(kb->b, ka->b, ka->len) == 0) {
 		/* both endpoints map to one row: it sent and received everything */
 		row_add(r, s, CT_REPLY);
-		row_take(set, pi, &ka, r, s, CT_ORIG, 1, now);
+		row_take(set, pi, ka, r, s, CT_ORIG, 1, now);
 		return;
 	}
-	row_take(set, pi, &ka, r, s, CT_ORIG, 0, now);
-	r = agg_table_upsert(p->tab, &kb, now);
+	row_take(set, pi, ka, r, s, CT_ORIG, 0, now);
+	r = agg_table_upsert_hashed(p->tab, kb, kh[1].hash, now);
 	row_add(r, s, CT_REPLY);
 	row_count(r, s);
-	row_take(set, pi, &kb, r, s, CT_REPLY, 0, now);
+	row_take(set, pi, kb, r, s, CT_REPLY, 0, now);
 }
 
-void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage)
+void agg_set_prefetch(struct agg_set *set, const struct ct_flow *flows, size_t n, int stage)
 {
-	for (size_t i = 0; i < set->n; i++) {
-		const struct agg_profile *p = &set->p[i];
-		struct agg_key k = { 0 };
+	if (!set->prep)
+		return;
+	n = n < AGG_BATCH_MAX ? n : AGG_BATCH_MAX;
+	if (stage == 0) {
+		set->prep_flows = flows;
+		set->nprep = n;
+		set->cursor = 0;
+	}
+	for (size_t j = 0; j < n; j++) {
+		for (size_t i = 0; i < set->n; i++) {
+			const struct agg_profile *p = &set->p[i];
+			struct key_h *kh = &set->prep[(j * set->n + i) * 2];
 
-		agg_key_build(&p->spec, f, AGG_SIDE_SRC, &k);
-		agg_table_prefetch(p->tab, &k, stage);
-		if (p->spec.host) {
-			agg_key_build(&p->spec, f, AGG_SIDE_DST, &k);
-			agg_table_prefetch(p->tab, &k, stage);
+			for (int side = 0; side < (p->spec.host ? 2 : 1); side++) {
+				if (stage == 0)
+					key_of(p, &flows[j], side ? AGG_SIDE_DST : AGG_SIDE_SRC, &kh[side]);
+				agg_table_prefetch(p->tab, kh[side].hash, stage);
+			}
 		}
 	}
 }
 
+void agg_set_batch_done(struct agg_set *set)
+{
+	set->prep_flows = NULL;
+	set->nprep = set->cursor = 0;
+}
+
+/* The prepared keys of the slice's flow, or NULL (not from the batch). */
+static const struct key_h *prepared(struct agg_set *set, const struct ct_flow *f)
+{
+	for (size_t j = set->cursor; set->prep_flows && j < set->nprep; j++) {
+		if (&set->prep_flows[j] == f) {
+			set->cursor = j;
+			return &set->prep[j * set->n * 2];
+		}
+	}
+	return NULL;
+}
+
 void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now)
 {
-	for (size_t i = 0; i < set->n; i++)
-		apply_profile(set, i, s, now);
+	const struct key_h *kh = prepared(set, s->flow);
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct key_h own[2];
+
+		if (kh) {
+			apply_profile(set, i, s, now, &kh[i * 2]);
+			continue;
+		}
+		key_of(&set->p[i], s->flow, AGG_SIDE_SRC, &own[0]);
+		if (set->p[i].spec.host)
+			key_of(&set->p[i], s->flow, AGG_SIDE_DST, &own[1]);
+		apply_profile(set, i, s, now, own);
+	}
 }
 
 int64_t agg_set_next_boundary(const struct agg_set *set, int64_t t)

@@ -83,8 +83,16 @@ size_t agg_set_order_sync(struct agg_set *set, size_t budget);
 int64_t agg_set_next_boundary(const struct agg_set *set, int64_t t);
 /* Re-rank every profile's rows by their growth since the last ranking. */
 void agg_set_rank(struct agg_set *set, uint32_t now);
-/* Prefetch (stage 0: buckets, 1: rows) what applying a slice of f will touch. */
-void agg_set_prefetch(const struct agg_set *set, const struct ct_flow *f, int stage);
+/*
+ * A batch of flows whose slices are about to be applied (the first
+ * AGG_BATCH_MAX of them count): stage 0 builds and hashes their keys once
+ * and prefetches the buckets, stage 1 prefetches the rows.  Slices of these
+ * flows (slice.flow pointing into flows) are then applied with the keys
+ * already built, until agg_set_batch_done; the flows must not change before.
+ */
+#define AGG_BATCH_MAX 64
+void agg_set_prefetch(struct agg_set *set, const struct ct_flow *flows, size_t n, int stage);
+void agg_set_batch_done(struct agg_set *set);
 
 size_t agg_set_count(const struct agg_set *set);
 struct agg_profile *agg_set_profile(struct agg_set *set, size_t i);

@@ -216,23 +216,39 @@ static uint32_t bucket_of(const struct agg_table *t, const uint8_t *key, size_t 
 	return (uint32_t)hash_bytes(&t->hk, key, len) & (t->nbuckets - 1);
 }
 
-static int row_is(const struct agg_row *r, const struct agg_key *key)
+uint64_t agg_table_hash(const struct agg_table *t, const struct agg_key *key)
 {
-	return r->keylen == key->len && memcmp(r->key, key->b, key->len) == 0;
+	return hash_bytes(&t->hk, key->b, key->len);
 }
 
-static uint32_t find_idx(const struct agg_table *t, const struct agg_key *key)
+/* Short keys: compared inline, without a library call per candidate row. */
+static int row_is(const struct agg_row *r, const struct agg_key *key)
 {
-	uint32_t idx = t->buckets[bucket_of(t, key->b, key->len)];
+	if (r->keylen != key->len)
+		return 0;
+	for (size_t i = 0; i < key->len; i++)
+		if (r->key[i] != key->b[i])
+			return 0;
+	return 1;
+}
+
+static uint32_t find_hashed(const struct agg_table *t, const struct agg_key *key, uint64_t hash)
+{
+	uint32_t idx = t->buckets[(uint32_t)hash & (t->nbuckets - 1)];
 
 	while (idx && !row_is(agg_table_row(t, idx), key))
 		idx = agg_table_row(t, idx)->hnext;
 	return idx;
 }
 
-void agg_table_prefetch(const struct agg_table *t, const struct agg_key *key, int stage)
+static uint32_t find_idx(const struct agg_table *t, const struct agg_key *key)
 {
-	const uint32_t *b = &t->buckets[bucket_of(t, key->b, key->len)];
+	return find_hashed(t, key, agg_table_hash(t, key));
+}
+
+void agg_table_prefetch(const struct agg_table *t, uint64_t hash, int stage)
+{
+	const uint32_t *b = &t->buckets[(uint32_t)hash & (t->nbuckets - 1)];
 
 	if (stage == 0) {
 		__builtin_prefetch(b);
@@ -317,7 +333,13 @@ static uint32_t take_slot(struct agg_table *t)
 
 struct agg_counters *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now)
 {
-	uint32_t idx = find_idx(t, key);
+	return agg_table_upsert_hashed(t, key, agg_table_hash(t, key), now);
+}
+
+struct agg_counters *agg_table_upsert_hashed(struct agg_table *t, const struct agg_key *key,
+					     uint64_t hash, uint32_t now)
+{
+	uint32_t idx = find_hashed(t, key, hash);
 	struct agg_row *r;
 
 	if (idx) {
@@ -344,7 +366,7 @@ struct agg_counters *agg_table_upsert(struct agg_table *t, const struct agg_key 
 	r->keylen = key->len;
 	memcpy(r->key, key->b, key->len);
 	r->c.first = r->c.last = r->c.created = now;
-	uint32_t b = bucket_of(t, key->b, key->len);
+	uint32_t b = (uint32_t)hash & (t->nbuckets - 1);
 
 	r->hnext = t->buckets[b];
 	t->buckets[b] = idx;

@@ -72,16 +72,22 @@ size_t agg_table_save_max(const struct agg_table *t);
  * update.  When the table is full, a row with the oldest last update is
  * evicted first (least recently updated, at one-second resolution). */
 struct agg_counters *agg_table_upsert(struct agg_table *t, const struct agg_key *key, uint32_t now);
+/* The same with key's hash already worked out (agg_table_hash). */
+struct agg_counters *agg_table_upsert_hashed(struct agg_table *t, const struct agg_key *key,
+					     uint64_t hash, uint32_t now);
+/* The hash of key in this table (each table has its own hash key). */
+uint64_t agg_table_hash(const struct agg_table *t, const struct agg_key *key);
 const struct agg_counters *agg_table_find(const struct agg_table *t, const struct agg_key *key);
 /* The row number of key, or 0. */
 uint32_t agg_table_lookup(const struct agg_table *t, const struct agg_key *key);
 
 /*
- * Prefetch what a lookup of key will touch: stage 0 its bucket, stage 1
- * (once the bucket is likely cached) the row it points to.  Called for a
- * whole batch of events before processing it, so the cache misses overlap.
+ * Prefetch what a lookup of the key with this hash will touch: stage 0 its
+ * bucket, stage 1 (once the bucket is likely cached) the row it points to.
+ * Called for a whole batch of events before processing it, so the cache
+ * misses overlap.
  */
-void agg_table_prefetch(const struct agg_table *t, const struct agg_key *key, int stage);
+void agg_table_prefetch(const struct agg_table *t, uint64_t hash, int stage);
 
 /* Iteration in arena order: idx = agg_table_next(t, 0) ... until 0. */
 uint32_t agg_table_next(const struct agg_table *t, uint32_t idx);

@@ -160,6 +160,7 @@ int run_setup_ipfix(struct ctflowd *d)
  * Between wakeups the tables go cold, so each event would pay several cache
  * misses in a row (tracker bucket, then entry; per profile a bucket, then a
  * row).  Prefetching the whole batch's buckets, then its rows, overlaps them.
+ * The profiles' keys are built and hashed once, in that first pass.
  * The batch arrives in a transaction (kern_ctsock's); when the journal could
  * not take one more event, the part applied so far is committed.
  */
@@ -169,10 +170,9 @@ static void on_events(void *arg, const struct ct_flow *flows, size_t n, uint32_t
 	uint64_t now = clock_real_ns();
 
 	for (int stage = 0; stage < 2; stage++) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			track_prefetch(d->track, &flows[i], stage);
-			agg_set_prefetch(d->agg, &flows[i], stage);
-		}
+		agg_set_prefetch(d->agg, flows, n, stage);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!store_room(d->store, d->item_save_max)) {
@@ -181,6 +181,7 @@ static void on_events(void *arg, const struct ct_flow *flows, size_t n, uint32_t
 		}
 		track_destroy(d->track, &flows[i], now);
 	}
+	agg_set_batch_done(d->agg);
 	d->health.last_event = now / 1000000000u;
 }
 
