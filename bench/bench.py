@@ -28,6 +28,9 @@ Parts:
     other under the same churn (CPU per event), and over the same periodic
     dumps of 300,000 live entries (CPU per dump row of the main thread, which
     applies the rows).
+ 8. Event path against its floor: ctflowd as deployed (three profiles, IPFIX
+    export on) and the bare listener on the same stream, at 50,000 flows/s
+    and under the fastest churn: CPU per event of each and the ratio.
  6. IPFIX export: ctflowd under 100,000 flows/s of churn without export, then
     exporting every flow to a counting collector (tests/tools/ipfixsink) over
     UDP and over TCP, then UDP export under the fastest churn: records/s,
@@ -57,7 +60,8 @@ TMP = "/dev/shm/ctflowd-bench-%d" % os.getpid()
 STATE_TMP = "/var/tmp/ctflowd-bench-%d" % os.getpid()
 HZ = os.sysconf("SC_CLK_TCK")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
-PARTS = os.environ.get("BENCH_PARTS", "1234567")  # for quick partial runs
+ALL_PARTS = "12345678"
+PARTS = os.environ.get("BENCH_PARTS", ALL_PARTS)  # for quick partial runs
 procs = []
 restore = {}
 _serial = [0]
@@ -772,15 +776,25 @@ class Sink:
         return json.loads(lines[-1])
 
 
-def part_export(report):
-    udp_timeouts(1)
-    # the export runs over the tracking namespace's loopback: not tracked itself
+_notrack = []
+
+
+def notrack_loopback():
+    """The export runs over the tracking namespace's loopback: not tracked itself."""
+    if _notrack:
+        return
     rules = os.path.join(TMP, "notrack.nft")
     with open(rules, "w") as f:
         f.write("table inet cfbexport {\n"
                 " chain pre { type filter hook prerouting priority raw; iif lo notrack; }\n"
                 " chain out { type filter hook output priority raw; oif lo notrack; }\n}\n")
     nsx(NS_B, "nft -f " + rules)
+    _notrack.append(1)
+
+
+def part_export(report):
+    udp_timeouts(1)
+    notrack_loopback()
     port = 30000 + (os.getpid() + 7) % 20000
     rate = 100000
     report.append("## 6. IPFIX export\n")
@@ -909,7 +923,44 @@ def part_state(report):
     return {"event": (a, b), "dump": (da[1], db[1])}
 
 
-def verdicts(report, capacity, burst, mem, snmp, export):
+def part_event_path(report):
+    """ctflowd as deployed (three profiles, IPFIX export) against the bare
+    listener on the same stream: the event path's cost above its floor."""
+    udp_timeouts(1)
+    notrack_loopback()
+    port = 30000 + (os.getpid() + 11) % 20000
+    report.append("## 8. Event path against its floor\n")
+    report.append("ctflowd with its three default profiles and IPFIX export of every flow (UDP, "
+                  "reduced encoding, to tests/tools/ipfixsink on the same machine) and the bare "
+                  "listener take the same DESTROY stream at once, for %g s: at 50,000 flows/s and "
+                  "under the fastest churn two generator processes make.  *x bare*: ctflowd's "
+                  "CPU per event (main thread, which also exports) over the bare listener's.  The "
+                  "perf profile of the event path is in bench/profile.md (bench/profile.sh).\n"
+                  % SECONDS)
+    report.append("| offered (got) | consumer | events | lost | CPU us/event | x bare |")
+    report.append("|---|---|---|---|---|---|")
+    out = {}
+    for rate in (50000, 0):
+        sink = Sink("udp", port)
+        c = Ctflowd("[collector bench]\naddress = 127.0.0.1\nport = %d\nencoding = reduced\n"
+                    % port, "ctflowd (3 profiles + IPFIX)")
+        prep, work = churn(rate, SECONDS, procs=1 if rate else 2)
+        gen, rows, busy = measure([c, Bare()], work, prep)
+        got = sink.result()
+        cf, bare = rows
+        x = cf["us_per_event"] / bare["us_per_event"] if bare["us_per_event"] else 0
+        for r in rows:
+            report.append("| %s (%.0f/s, machine %.0f%% busy) | %s | %d | %d | %.2f | %s |" % (
+                "%d" % rate if rate else "max", gen["rate"], busy, r["name"], r["events"],
+                r["drops"], r["us_per_event"], "%.2f" % x if r is cf else "1"))
+            print(report[-1], flush=True)
+        out[rate] = {"x": x, "events_per_s": cf["events"] / gen["seconds"], "lost": cf["drops"],
+                     "records": got.get("records", 0), "events": cf["events"]}
+    report.append("")
+    return out
+
+
+def verdicts(report, capacity, burst, mem, snmp, export, path=None):
     cf = [v for k, v in capacity.items() if k.startswith("ctflowd")][0]
     big = [v for k, v in burst.items() if "1G" in k and k.startswith("documented")][0]
     dflt = [v for k, v in burst.items() if k.startswith("default")][0]
@@ -964,6 +1015,15 @@ def verdicts(report, capacity, burst, mem, snmp, export):
                       "%d events, %d records received, %d lost, max queued %d | %s |"
                       % (label, ev, recs, e["row"]["drops"] + e["x"]["notsent_flows"],
                          e["x"]["buffered_max"], "met" if keeps else "NOT met"))
+    if path:
+        x = path[50000]["x"]
+        report.append("| event path at most 1.3 x the bare listener's CPU per event (3 profiles, "
+                      "IPFIX on, 50,000 flows/s) | %.2f x | %s |" % (x, "met" if x <= 1.3 else "NOT met"))
+        m = path[0]
+        ok = m["events_per_s"] >= 200000 and m["lost"] == 0
+        report.append("| >= 200,000 events/s sustained with zero loss (3 profiles, IPFIX on) | "
+                      "%.0f events/s, %d lost | %s |" % (m["events_per_s"], m["lost"],
+                                                         "met" if ok else "NOT met"))
     report.append("")
 
 
@@ -987,12 +1047,13 @@ def main():
         export = part_export(report) if "6" in PARTS else None
         if "7" in PARTS:
             part_state(report)
-        if PARTS == "1234567":
-            verdicts(report, capacity, burst, mem, snmp, export)
+        path = part_event_path(report) if "8" in PARTS else None
+        if PARTS == ALL_PARTS:
+            verdicts(report, capacity, burst, mem, snmp, export, path)
     finally:
         teardown()
     text = "\n".join(report) + "\n"
-    if PARTS == "1234567":
+    if PARTS == ALL_PARTS:
         with open(os.path.join(TOP, "bench", "report.md"), "w") as f:
             f.write(text)
     print("\n" + text)

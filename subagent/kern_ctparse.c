@@ -125,7 +125,10 @@ static inline int attr_valid(const struct nlattr *a, const struct attr_policy *p
 /*
  * Validate every attribute in [start, start+len) against `pol` and store the
  * known ones in tb (indexed by type, tb sized max+1).  The attributes must
- * fill the area exactly, up to alignment padding.
+ * fill the area exactly, up to alignment padding.  tb must start zeroed: the
+ * callers' tables are initialized with constant sizes, which the compiler
+ * clears with a few stores (a memset of a variable size here became a
+ * `rep stos`, the most expensive instruction of the event path).
  */
 static int attr_table(const void *start, size_t len, const struct attr_policy *pol,
 		      unsigned max, const struct nlattr **tb)
@@ -133,7 +136,6 @@ static int attr_table(const void *start, size_t len, const struct attr_policy *p
 	const struct nlattr *a = start;
 	int rem = (int)len;
 
-	memset(tb, 0, (max + 1) * sizeof(*tb));
 	while (attr_fits(a, rem)) {
 		uint16_t type = a->nla_type & NLA_TYPE_MASK;
 
@@ -161,7 +163,7 @@ static int nest_table(const struct nlattr *nest, const struct attr_policy *pol, 
 
 static int parse_ip(const struct nlattr *nest, uint8_t family, struct ct_tuple *t)
 {
-	const struct nlattr *tb[CTA_IP_MAX + 1];
+	const struct nlattr *tb[CTA_IP_MAX + 1] = { 0 };
 	int err = nest_table(nest, ip_policy, CTA_IP_MAX, tb);
 	int src, dst, other_src, other_dst;
 	size_t alen;
@@ -199,7 +201,7 @@ static void copy_icmp(const struct nlattr *const *tb, int id, int type, int code
 
 static int parse_proto(const struct nlattr *nest, struct ct_tuple *t)
 {
-	const struct nlattr *tb[CTA_PROTO_MAX + 1];
+	const struct nlattr *tb[CTA_PROTO_MAX + 1] = { 0 };
 	int err = nest_table(nest, proto_policy, CTA_PROTO_MAX, tb);
 
 	if (err)
@@ -218,7 +220,7 @@ static int parse_proto(const struct nlattr *nest, struct ct_tuple *t)
 
 static int parse_tuple(const struct nlattr *nest, uint8_t family, struct ct_tuple *t)
 {
-	const struct nlattr *tb[CTA_TUPLE_MAX + 1];
+	const struct nlattr *tb[CTA_TUPLE_MAX + 1] = { 0 };
 	int err = nest_table(nest, tuple_policy, CTA_TUPLE_MAX, tb);
 
 	if (err)
@@ -238,7 +240,7 @@ static int parse_tuple(const struct nlattr *nest, uint8_t family, struct ct_tupl
 /* Counters are 64-bit since 2.6.31; the 32-bit forms are accepted for old kernels. */
 static int parse_counters(const struct nlattr *nest, uint64_t *pkts, uint64_t *bytes)
 {
-	const struct nlattr *tb[CTA_COUNTERS_MAX + 1];
+	const struct nlattr *tb[CTA_COUNTERS_MAX + 1] = { 0 };
 	int err = nest_table(nest, counters_policy, CTA_COUNTERS_MAX, tb);
 
 	if (err)
@@ -257,7 +259,7 @@ static int parse_counters(const struct nlattr *nest, uint64_t *pkts, uint64_t *b
 
 static int parse_timestamp(const struct nlattr *nest, struct ct_flow *f)
 {
-	const struct nlattr *tb[CTA_TIMESTAMP_MAX + 1];
+	const struct nlattr *tb[CTA_TIMESTAMP_MAX + 1] = { 0 };
 	int err = nest_table(nest, timestamp_policy, CTA_TIMESTAMP_MAX, tb);
 
 	if (err)
@@ -276,8 +278,8 @@ static int parse_timestamp(const struct nlattr *nest, struct ct_flow *f)
 /* The TCP state tells an ended connection (FIN, RST) from an idle one. */
 static int parse_protoinfo(const struct nlattr *nest, struct ct_flow *f)
 {
-	const struct nlattr *tb[CTA_PROTOINFO_MAX + 1];
-	const struct nlattr *tcp[CTA_PROTOINFO_TCP_MAX + 1];
+	const struct nlattr *tb[CTA_PROTOINFO_MAX + 1] = { 0 };
+	const struct nlattr *tcp[CTA_PROTOINFO_TCP_MAX + 1] = { 0 };
 	int err = nest_table(nest, protoinfo_policy, CTA_PROTOINFO_MAX, tb);
 
 	if (err || !tb[CTA_PROTOINFO_TCP])
@@ -354,7 +356,7 @@ int ct_parse_msg(const void *msg, size_t len, struct ct_flow *out)
 {
 	const struct nlmsghdr *nlh = msg;
 	const size_t hdrs = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg));
-	const struct nlattr *tb[CTA_MAX + 1];
+	const struct nlattr *tb[CTA_MAX + 1] = { 0 };
 
 	if (len < sizeof(*nlh) || nlh->nlmsg_len > len || nlh->nlmsg_len < hdrs)
 		return CT_PARSE_ETRUNC;
