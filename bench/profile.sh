@@ -10,8 +10,10 @@
 # samples ctflowd's event thread (cpu-clock: hardware counters are often
 # not there in a VM) and the report, bench/profile.md, gives the CPU per
 # event, the kernel's share, each layer's share (by the source file that
-# defines the function) and the top functions.  Everything it creates is
-# removed at the end.
+# defines the function) and the top functions, and the bare listener's CPU
+# per event on the same stream (the floor) with ctflowd's ratio to it.
+# Everything it creates is removed at the end.  bench/profile-before.md is
+# the same report from before the event path's batch keys (issue history).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/lib/rig.sh"
@@ -68,6 +70,10 @@ ip netns exec "$A" "$TOOLS/udpburst" send 10.209.0.2 9000 $((RATE * (SECS + 4)))
 	"$RATE" $((SECS + 4)) >"$W/gen.out" 2>&1 &
 GP=$!
 PIDS+=("$GP")
+# the floor, on the same stream: the bare listener (recvmmsg and a count)
+ip netns exec "$B" "$TOOLS/ctlisten" $((64 << 20)) >"$W/bare.out" 2>&1 &
+BP=$!
+PIDS+=("$BP")
 sleep 2
 events() { kill -USR1 "$CP"; sleep 0.5; python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['collector']['events'])" "$W/t.json"; }
 e0=$(events)
@@ -76,13 +82,20 @@ perf record -q -e cpu-clock -F 4000 -g -t "$CP" -o "$W/perf.data" -- sleep "$SEC
 t1=$(awk '{print $14 + $15}' "/proc/$CP/task/$CP/stat")
 e1=$(events)
 wait "$GP"
+sleep 1
+bare_ticks=$(awk '{print $14 + $15}' "/proc/$BP/stat")
+kill "$BP"
+wait "$BP" 2>/dev/null
+bare_events=$(awk '{for (i = 1; i < NF; i++) if ($i == "events") print $(i + 1)}' "$W/bare.out")
 perf report -i "$W/perf.data" --no-children --sort dso,sym,srcfile --stdio -g none 2>/dev/null |
 	grep -E '^ +[0-9.]+%' >"$W/syms.txt"
 python3 - "$W/syms.txt" "$TOP/subagent" "$((e1 - e0))" "$((t1 - t0))" "$(getconf CLK_TCK)" \
-	"$RATE" "$SECS" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" >"$TOP/bench/profile.md" <<'EOF'
+	"$RATE" "$SECS" "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" "${bare_events:-0}" \
+	"$bare_ticks" >"$TOP/bench/profile.md" <<'EOF'
 import glob, os, re, sys  # noqa: E401
-syms, src, events, ticks, hz, rate, secs, rev = sys.argv[1:]
+syms, src, events, ticks, hz, rate, secs, rev, bare_events, bare_ticks = sys.argv[1:]
 events, ticks, hz = int(events), int(ticks), int(hz)
+bare_events, bare_ticks = int(bare_events), int(bare_ticks)
 # a function's layer: the prefix of the source file perf names for it
 ours = {os.path.basename(p) for p in glob.glob(os.path.join(src, "*.c"))}
 rows, layers = [], {}
@@ -108,7 +121,11 @@ print("`bench/profile.sh %s %s` (commit %s): UDP churn at %s flows/s, one DESTRO
       "its event thread (cpu-clock) for %s s.\n" % (rate, secs, rev, rate, secs))
 print("- events in the window: %d; the event thread's CPU: %.2f s; **%.2f us per event**"
       % (events, cpu_s, 1e6 * cpu_s / events if events else 0))
-print("- (the bare recvmmsg listener, the floor, is in bench/report.md part 2: same machine kind)\n")
+us = 1e6 * cpu_s / events if events else 0
+bare_us = 1e6 * bare_ticks / hz / bare_events if bare_events else 0
+print("- the bare listener (tests/tools/ctlisten: recvmmsg and a count, the floor) on the same "
+      "stream: %d events, **%.2f us per event**; ctflowd takes **%.2f x** the floor\n"
+      % (bare_events, bare_us, us / bare_us if bare_us else 0))
 print("| layer | share of the event thread |\n|---|---|")
 for k, v in sorted(layers.items(), key=lambda kv: -kv[1]):
     print("| %s | %.1f%% |" % (k, v))
