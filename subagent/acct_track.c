@@ -50,10 +50,16 @@ void track_prefetch(const struct track *tr, const struct ct_flow *f, int stage)
 
 	ident_from_flow(f, &k);
 	b = &tr->buckets[bucket_of(tr, &k)];
-	if (stage == 0)
+	if (stage == 0) {
 		__builtin_prefetch(b);
-	else if (*b)
-		__builtin_prefetch(ent_at(tr, *b), 1);
+	} else if (*b) {
+		const char *e = (const char *)ent_at(tr, *b);
+
+		/* an entry spans three or four lines: the key, the counters, the reply tuple */
+		for (size_t off = 0; off < sizeof(struct track_ent); off += 64)
+			__builtin_prefetch(e + off, 1);
+		__builtin_prefetch(e + sizeof(struct track_ent) - 1, 1);
+	}
 }
 
 static void ent_remember(struct track_ent *e, const struct ct_flow *f)
