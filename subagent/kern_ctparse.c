@@ -109,6 +109,50 @@ static inline int attr_fits(const struct nlattr *a, int rem)
 }
 
 /*
+ * An attribute's payload and values, inlined for the same reason (libmnl's
+ * getters are calls through the PLT, about twenty per event).  Values are
+ * copied, since a payload need not be aligned for its type.
+ */
+static inline const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + MNL_ATTR_HDRLEN;
+}
+
+static inline uint16_t attr_len(const struct nlattr *a)
+{
+	return (uint16_t)(a->nla_len - MNL_ATTR_HDRLEN);
+}
+
+static inline uint8_t attr_u8(const struct nlattr *a)
+{
+	return *(const uint8_t *)attr_data(a);
+}
+
+static inline uint16_t attr_u16(const struct nlattr *a)
+{
+	uint16_t v;
+
+	memcpy(&v, attr_data(a), sizeof(v));
+	return v;
+}
+
+static inline uint32_t attr_u32(const struct nlattr *a)
+{
+	uint32_t v;
+
+	memcpy(&v, attr_data(a), sizeof(v));
+	return v;
+}
+
+static inline uint64_t attr_u64(const struct nlattr *a)
+{
+	uint64_t v;
+
+	memcpy(&v, attr_data(a), sizeof(v));
+	return v;
+}
+
+/*
  * What mnl_attr_validate2() checks for our policy types: fixed-size values
  * must have exactly their size, a non-empty nest must hold at least one
  * attribute header, binary blobs of policy length 0 may have any size.
@@ -158,7 +202,7 @@ static int attr_table(const void *start, size_t len, const struct attr_policy *p
 static int nest_table(const struct nlattr *nest, const struct attr_policy *pol, unsigned max,
 		      const struct nlattr **tb)
 {
-	return attr_table(mnl_attr_get_payload(nest), mnl_attr_get_payload_len(nest), pol, max, tb);
+	return attr_table(attr_data(nest), attr_len(nest), pol, max, tb);
 }
 
 static int parse_ip(const struct nlattr *nest, uint8_t family, struct ct_tuple *t)
@@ -183,8 +227,8 @@ static int parse_ip(const struct nlattr *nest, uint8_t family, struct ct_tuple *
 		return CT_PARSE_EFAMILY;
 	if (!tb[src] || !tb[dst])
 		return CT_PARSE_EMISSING;
-	memcpy(t->src.b, mnl_attr_get_payload(tb[src]), alen);
-	memcpy(t->dst.b, mnl_attr_get_payload(tb[dst]), alen);
+	memcpy(t->src.b, attr_data(tb[src]), alen);
+	memcpy(t->dst.b, attr_data(tb[dst]), alen);
 	return CT_PARSE_OK;
 }
 
@@ -192,11 +236,11 @@ static void copy_icmp(const struct nlattr *const *tb, int id, int type, int code
 		      struct ct_tuple *t)
 {
 	if (tb[id])
-		t->icmp_id = ntohs(mnl_attr_get_u16(tb[id]));
+		t->icmp_id = ntohs(attr_u16(tb[id]));
 	if (tb[type])
-		t->icmp_type = mnl_attr_get_u8(tb[type]);
+		t->icmp_type = attr_u8(tb[type]);
 	if (tb[code])
-		t->icmp_code = mnl_attr_get_u8(tb[code]);
+		t->icmp_code = attr_u8(tb[code]);
 }
 
 static int parse_proto(const struct nlattr *nest, struct ct_tuple *t)
@@ -208,11 +252,11 @@ static int parse_proto(const struct nlattr *nest, struct ct_tuple *t)
 		return err;
 	if (!tb[CTA_PROTO_NUM])
 		return CT_PARSE_EMISSING;
-	t->proto = mnl_attr_get_u8(tb[CTA_PROTO_NUM]);
+	t->proto = attr_u8(tb[CTA_PROTO_NUM]);
 	if (tb[CTA_PROTO_SRC_PORT])
-		t->sport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_SRC_PORT]));
+		t->sport = ntohs(attr_u16(tb[CTA_PROTO_SRC_PORT]));
 	if (tb[CTA_PROTO_DST_PORT])
-		t->dport = ntohs(mnl_attr_get_u16(tb[CTA_PROTO_DST_PORT]));
+		t->dport = ntohs(attr_u16(tb[CTA_PROTO_DST_PORT]));
 	copy_icmp(tb, CTA_PROTO_ICMP_ID, CTA_PROTO_ICMP_TYPE, CTA_PROTO_ICMP_CODE, t);
 	copy_icmp(tb, CTA_PROTO_ICMPV6_ID, CTA_PROTO_ICMPV6_TYPE, CTA_PROTO_ICMPV6_CODE, t);
 	return CT_PARSE_OK;
@@ -232,7 +276,7 @@ static int parse_tuple(const struct nlattr *nest, uint8_t family, struct ct_tupl
 		err = parse_proto(tb[CTA_TUPLE_PROTO], t);
 	if (!err && tb[CTA_TUPLE_ZONE]) {
 		t->has_zone = 1;
-		t->zone = ntohs(mnl_attr_get_u16(tb[CTA_TUPLE_ZONE]));
+		t->zone = ntohs(attr_u16(tb[CTA_TUPLE_ZONE]));
 	}
 	return err;
 }
@@ -246,11 +290,11 @@ static int parse_counters(const struct nlattr *nest, uint64_t *pkts, uint64_t *b
 	if (err)
 		return err;
 	if (tb[CTA_COUNTERS_PACKETS] && tb[CTA_COUNTERS_BYTES]) {
-		*pkts = be64toh(mnl_attr_get_u64(tb[CTA_COUNTERS_PACKETS]));
-		*bytes = be64toh(mnl_attr_get_u64(tb[CTA_COUNTERS_BYTES]));
+		*pkts = be64toh(attr_u64(tb[CTA_COUNTERS_PACKETS]));
+		*bytes = be64toh(attr_u64(tb[CTA_COUNTERS_BYTES]));
 	} else if (tb[CTA_COUNTERS32_PACKETS] && tb[CTA_COUNTERS32_BYTES]) {
-		*pkts = ntohl(mnl_attr_get_u32(tb[CTA_COUNTERS32_PACKETS]));
-		*bytes = ntohl(mnl_attr_get_u32(tb[CTA_COUNTERS32_BYTES]));
+		*pkts = ntohl(attr_u32(tb[CTA_COUNTERS32_PACKETS]));
+		*bytes = ntohl(attr_u32(tb[CTA_COUNTERS32_BYTES]));
 	} else {
 		return CT_PARSE_EMISSING;
 	}
@@ -265,11 +309,11 @@ static int parse_timestamp(const struct nlattr *nest, struct ct_flow *f)
 	if (err)
 		return err;
 	if (tb[CTA_TIMESTAMP_START]) {
-		f->start_ns = be64toh(mnl_attr_get_u64(tb[CTA_TIMESTAMP_START]));
+		f->start_ns = be64toh(attr_u64(tb[CTA_TIMESTAMP_START]));
 		f->has |= CT_HAS_START;
 	}
 	if (tb[CTA_TIMESTAMP_STOP]) {
-		f->stop_ns = be64toh(mnl_attr_get_u64(tb[CTA_TIMESTAMP_STOP]));
+		f->stop_ns = be64toh(attr_u64(tb[CTA_TIMESTAMP_STOP]));
 		f->has |= CT_HAS_STOP;
 	}
 	return CT_PARSE_OK;
@@ -287,7 +331,7 @@ static int parse_protoinfo(const struct nlattr *nest, struct ct_flow *f)
 	err = nest_table(tb[CTA_PROTOINFO_TCP], tcpinfo_policy, CTA_PROTOINFO_TCP_MAX, tcp);
 	if (err || !tcp[CTA_PROTOINFO_TCP_STATE])
 		return err;
-	f->tcp_state = mnl_attr_get_u8(tcp[CTA_PROTOINFO_TCP_STATE]);
+	f->tcp_state = attr_u8(tcp[CTA_PROTOINFO_TCP_STATE]);
 	f->has |= CT_HAS_TCP_STATE;
 	return CT_PARSE_OK;
 }
@@ -296,25 +340,25 @@ static int parse_scalars(const struct nlattr *const *tb, struct ct_flow *f)
 {
 	if (!tb[CTA_ID])
 		return CT_PARSE_EMISSING;
-	f->id = ntohl(mnl_attr_get_u32(tb[CTA_ID]));
+	f->id = ntohl(attr_u32(tb[CTA_ID]));
 	if (tb[CTA_STATUS]) {
-		f->status = ntohl(mnl_attr_get_u32(tb[CTA_STATUS]));
+		f->status = ntohl(attr_u32(tb[CTA_STATUS]));
 		f->has |= CT_HAS_STATUS;
 	}
 	if (tb[CTA_MARK]) {
-		f->mark = ntohl(mnl_attr_get_u32(tb[CTA_MARK]));
+		f->mark = ntohl(attr_u32(tb[CTA_MARK]));
 		f->has |= CT_HAS_MARK;
 	}
 	if (tb[CTA_ZONE]) {
-		f->zone = ntohs(mnl_attr_get_u16(tb[CTA_ZONE]));
+		f->zone = ntohs(attr_u16(tb[CTA_ZONE]));
 		f->has |= CT_HAS_ZONE;
 	}
 	if (tb[CTA_LABELS]) {
-		uint16_t n = mnl_attr_get_payload_len(tb[CTA_LABELS]);
+		uint16_t n = attr_len(tb[CTA_LABELS]);
 
 		if (n == 0 || n > sizeof(f->labels))
 			return CT_PARSE_EATTR;
-		memcpy(f->labels, mnl_attr_get_payload(tb[CTA_LABELS]), n);
+		memcpy(f->labels, attr_data(tb[CTA_LABELS]), n);
 		f->labels_len = (uint8_t)n;
 		f->has |= CT_HAS_LABELS;
 	}
