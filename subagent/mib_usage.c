@@ -158,12 +158,16 @@ static int usage_value(const struct mib_table *t, const struct mib_row *row, uns
 {
 	const struct agg_profile *p = agg_set_profile(profiles(t), row->a - 1);
 	unsigned kind = (unsigned)row->idx[row->idxlen - 2], age = (unsigned)row->idx[row->idxlen - 1];
-	struct usage_bucket b;
+	struct usage_bucket b = { 0 };
 	struct agg_key key;
-	int64_t start, end;
+	int64_t start = 0, end = 0;
+	uint32_t ord = usage_ordinal(&p->usage, kind - 1, (int64_t)time(NULL)) - age;
 
-	usage_get(&p->usage, agg_table_extra(p->tab, row->b), kind - 1, age, (int64_t)time(NULL), &b,
-		  &start, &end);
+	/* a calendar period's bounds take two mktime() calls: only for the columns that show them */
+	if (col == USE_START || col == USE_END)
+		usage_bounds(&p->usage, kind - 1, ord, &start, &end);
+	else
+		usage_get_ord(&p->usage, agg_table_extra(p->tab, row->b), kind - 1, ord, &b);
 	switch (col) {
 	case USE_NAME: mib_set_string(vb, p->usage.k[kind - 1].name); break;
 	case USE_START: mib_set_datetime(vb, (time_t)start); break;
