@@ -250,6 +250,8 @@ void agg_key_build(const struct agg_keyspec *ks, const struct ct_flow *f, enum a
 	const struct agg_field_spec *fs;
 	uint8_t *p = key->b;
 
+	/* All of it defined: keys are copied whole into alarms and the store. */
+	*key = (struct agg_key){ 0 };
 	if (ks->has_addr)
 		*p++ = v6 ? 2 : 1;
 	if ((fs = spec_field(ks, AGG_HOST)) != NULL)

@@ -71,6 +71,7 @@ void *agg_table_extra_of(const struct agg_table *t, struct agg_counters *c)
 
 static void row_key(const struct agg_row *r, struct agg_key *key)
 {
+	*key = (struct agg_key){ 0 };
 	key->len = r->keylen;
 	memcpy(key->b, r->key, r->keylen);
 }
