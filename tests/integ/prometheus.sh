@@ -117,7 +117,8 @@ udp_flows 20000 >/dev/null
 sleep 1
 ip netns exec "$NS_B" conntrack -F >/dev/null 2>&1
 alert=
-for i in $(seq 1 60); do
+# up to 90 s: on a loaded machine a scrape through AgentX during the resync can time out
+for i in $(seq 1 180); do
 	alert=$(promql 'ALERTS{alertname="CtflowdEventsLost",alertstate="firing"}')
 	[ -n "$alert" ] && break
 	sleep 0.5

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""bench/ab.py: two or more ctflowd builds and the bare listener on one
+DESTROY stream at once, for comparing a change within one run (the VM's
+noise moves figures between runs, not within one).
+
+    python3 bench/ab.py BIN_A,BIN_B[,...] [RATE [RUNS]]   (root)
+
+Each build runs with its three default profiles and its own state; per run
+it prints events, kernel drops, CPU per event of the main thread, and the
+user-space and kernel CPU per event since the build started (from /proc,
+in microseconds; the start and the unmeasured prefill included).  Uses
+bench.py's rig, generator and consumers; BENCH_SECONDS sets the length.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench as B  # noqa: E402
+
+
+class Build(B.Ctflowd):
+    def __init__(self, binary):
+        super().__init__(name=binary)
+        self.binary = binary
+
+    def start(self):
+        self.log = os.path.join(B.TMP, "ctflowd-%d.log" % B.serial())
+        self.p = B.spawn(B.NS_B, [self.binary, "-d", "-f", self.conf], self.log)
+        for _ in range(100):
+            if "started" in open(self.log).read():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("%s did not start: %s" % (self.binary, open(self.log).read()))
+
+    def events(self):
+        # the main thread's user and system ticks, before it is stopped
+        f = open("/proc/%d/task/%d/stat" % (self.p.pid, self.p.pid)).read().rsplit(")", 1)[1].split()
+        self.ticks = (int(f[11]), int(f[12]))
+        return super().events()
+
+
+def main():
+    if len(sys.argv) < 2 or os.geteuid() != 0:
+        sys.exit(__doc__)
+    bins = sys.argv[1].split(",")
+    rate = int(sys.argv[2]) if len(sys.argv) > 2 else 100000
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    B.setup()
+    try:
+        B.udp_timeouts(1)
+        for _ in range(runs):
+            cons = [Build(b) for b in bins] + [B.Bare()]
+            prep, work = B.churn(rate, B.SECONDS)
+            gen, rows, busy = B.measure(cons, work, prep)
+            for c, r in zip(cons, rows):
+                split = ""
+                if hasattr(c, "ticks") and r["events"]:
+                    split = "  user %.3f  sys %.3f" % tuple(1e6 * t / B.HZ / r["events"]
+                                                            for t in c.ticks)
+                print("%-40s events %9d  lost %6d  us/event %.2f%s" % (
+                    c.name, r["events"], r["drops"], r["us_per_event"], split))
+            print("generator %.0f/s, machine %.0f%% busy\n" % (gen["rate"], busy), flush=True)
+    finally:
+        B.teardown()
+
+
+if __name__ == "__main__":
+    main()
