@@ -4,6 +4,7 @@
  * slices they hand to aggregation and export.
  */
 #include "acct_track_int.h"
+#include "base_prefetch.h"
 
 #include <string.h>
 
@@ -53,12 +54,7 @@ void track_prefetch(const struct track *tr, const struct ct_flow *f, int stage)
 	if (stage == 0) {
 		__builtin_prefetch(b);
 	} else if (*b) {
-		const char *e = (const char *)ent_at(tr, *b);
-
-		/* an entry spans three or four lines: the key, the counters, the reply tuple */
-		for (size_t off = 0; off < sizeof(struct track_ent); off += 64)
-			__builtin_prefetch(e + off, 1);
-		__builtin_prefetch(e + sizeof(struct track_ent) - 1, 1);
+		prefetch_span(ent_at(tr, *b), sizeof(struct track_ent));
 	}
 }
 

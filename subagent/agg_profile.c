@@ -259,6 +259,14 @@ static void key_of(const struct agg_profile *p, const struct ct_flow *f, enum ag
 	out->hash = agg_table_hash(p->tab, &out->k);
 }
 
+/* A flow's keys in one profile: kh[0] its source side, kh[1] (host keys only) its destination. */
+static void profile_keys(const struct agg_profile *p, const struct ct_flow *f, struct key_h *kh)
+{
+	key_of(p, f, AGG_SIDE_SRC, &kh[0]);
+	if (p->spec.host)
+		key_of(p, f, AGG_SIDE_DST, &kh[1]);
+}
+
 /* kh: the flow's two keys in this profile (the second one for host keys only). */
 static void apply_profile(struct agg_set *set, size_t pi, const struct slice *s, uint32_t now,
 			  const struct key_h *kh)
@@ -302,11 +310,11 @@ void agg_set_prefetch(struct agg_set *set, const struct ct_flow *flows, size_t n
 			const struct agg_profile *p = &set->p[i];
 			struct key_h *kh = &set->prep[(j * set->n + i) * 2];
 
-			for (int side = 0; side < (p->spec.host ? 2 : 1); side++) {
-				if (stage == 0)
-					key_of(p, &flows[j], side ? AGG_SIDE_DST : AGG_SIDE_SRC, &kh[side]);
-				agg_table_prefetch(p->tab, kh[side].hash, stage);
-			}
+			if (stage == 0)
+				profile_keys(p, &flows[j], kh);
+			agg_table_prefetch(p->tab, kh[0].hash, stage);
+			if (p->spec.host)
+				agg_table_prefetch(p->tab, kh[1].hash, stage);
 		}
 	}
 }
@@ -340,9 +348,7 @@ void agg_set_apply(struct agg_set *set, const struct slice *s, uint32_t now)
 			apply_profile(set, i, s, now, &kh[i * 2]);
 			continue;
 		}
-		key_of(&set->p[i], s->flow, AGG_SIDE_SRC, &own[0]);
-		if (set->p[i].spec.host)
-			key_of(&set->p[i], s->flow, AGG_SIDE_DST, &own[1]);
+		profile_keys(&set->p[i], s->flow, own);
 		apply_profile(set, i, s, now, own);
 	}
 }

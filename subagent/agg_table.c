@@ -12,6 +12,7 @@
 
 #include "agg_order.h"
 #include "base_hash.h"
+#include "base_prefetch.h"
 
 /* The persistent part besides the rows. */
 struct table_hdr {
@@ -212,9 +213,14 @@ static int order_cmp(void *ctx, uint32_t a, uint32_t b)
 	return row_key_cmp(agg_table_row(t, a), agg_table_row(t, b));
 }
 
+static uint32_t slot_of(const struct agg_table *t, uint64_t hash)
+{
+	return (uint32_t)hash & (t->nbuckets - 1);
+}
+
 static uint32_t bucket_of(const struct agg_table *t, const uint8_t *key, size_t len)
 {
-	return (uint32_t)hash_bytes(&t->hk, key, len) & (t->nbuckets - 1);
+	return slot_of(t, hash_bytes(&t->hk, key, len));
 }
 
 uint64_t agg_table_hash(const struct agg_table *t, const struct agg_key *key)
@@ -235,7 +241,7 @@ static int row_is(const struct agg_row *r, const struct agg_key *key)
 
 static uint32_t find_hashed(const struct agg_table *t, const struct agg_key *key, uint64_t hash)
 {
-	uint32_t idx = t->buckets[(uint32_t)hash & (t->nbuckets - 1)];
+	uint32_t idx = t->buckets[slot_of(t, hash)];
 
 	while (idx && !row_is(agg_table_row(t, idx), key))
 		idx = agg_table_row(t, idx)->hnext;
@@ -249,22 +255,15 @@ static uint32_t find_idx(const struct agg_table *t, const struct agg_key *key)
 
 void agg_table_prefetch(const struct agg_table *t, uint64_t hash, int stage)
 {
-	const uint32_t *b = &t->buckets[(uint32_t)hash & (t->nbuckets - 1)];
+	const uint32_t *b = &t->buckets[slot_of(t, hash)];
 
 	if (stage == 0) {
 		__builtin_prefetch(b);
 		return;
 	}
-	if (*b) {
-		const char *r = (const char *)agg_table_row(t, *b);
-
-		/* Every line of the row proper: a 96-byte row at an odd place spans
-		 * three lines, and its first and last byte name only two of them.
-		 * (A period bucket in the owner's bytes is fetched when used.) */
-		for (size_t off = 0; off < t->extra_off; off += 64)
-			__builtin_prefetch(r + off, 1);
-		__builtin_prefetch(r + t->extra_off - 1, 1);
-	}
+	/* the row proper; a period bucket in the owner's bytes is fetched when used */
+	if (*b)
+		prefetch_span(agg_table_row(t, *b), t->extra_off);
 }
 
 uint32_t agg_table_lookup(const struct agg_table *t, const struct agg_key *key)
@@ -371,7 +370,7 @@ struct agg_counters *agg_table_upsert_hashed(struct agg_table *t, const struct a
 	r->keylen = key->len;
 	memcpy(r->key, key->b, key->len);
 	r->c.first = r->c.last = r->c.created = now;
-	uint32_t b = (uint32_t)hash & (t->nbuckets - 1);
+	uint32_t b = slot_of(t, hash);
 
 	r->hnext = t->buckets[b];
 	t->buckets[b] = idx;

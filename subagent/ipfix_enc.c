@@ -4,7 +4,6 @@
  */
 #include "ipfix_enc.h"
 
-#include <endian.h>
 #include <string.h>
 
 static void put16(uint8_t *p, uint16_t v)
@@ -22,28 +21,19 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* The low `len` octets of v, big-endian (reduced-size encoding when len < 8).
- * The widths of our templates are 1, 2, 4 and 8: one store each. */
+ * The widths of our templates are 1, 2, 4 and 8: whole words each. */
 static void put_uint(uint8_t *p, uint64_t v, size_t len)
 {
-	uint64_t b64;
-	uint32_t b32;
-	uint16_t b16;
-
 	switch (len) {
 	case 8:
-		b64 = htobe64(v);
-		memcpy(p, &b64, 8);
+		put32(p, (uint32_t)(v >> 32));
+		put32(p + 4, (uint32_t)v);
 		return;
 	case 4:
-		b32 = htobe32((uint32_t)v);
-		memcpy(p, &b32, 4);
+		put32(p, (uint32_t)v);
 		return;
 	case 2:
-		b16 = htobe16((uint16_t)v);
-		memcpy(p, &b16, 2);
-		return;
-	case 1:
-		p[0] = (uint8_t)v;
+		put16(p, (uint16_t)v);
 		return;
 	default:
 		break;
