@@ -5,11 +5,14 @@ noise moves figures between runs, not within one).
 
     python3 bench/ab.py BIN_A,BIN_B[,...] [RATE [RUNS]]   (root)
 
+A name "least" instead of a build runs the least consumer (tests/tools/
+ctlisten least, no export): the essential work of the design done plainly.
+
 Each build runs with its three default profiles and its own state; per run
-it prints events, kernel drops, CPU per event of the main thread, and the
-user-space and kernel CPU per event since the build started (from /proc,
-in microseconds; the start and the unmeasured prefill included).  Uses
-bench.py's rig, generator and consumers; BENCH_SECONDS sets the length.
+it prints events, kernel drops, CPU per event of the main thread, and how
+much of it was user-space and kernel time (from /proc, in microseconds,
+over the measured window).  Uses bench.py's rig, generator and consumers;
+BENCH_SECONDS sets the length.
 """
 import os
 import sys
@@ -33,12 +36,6 @@ class Build(B.Ctflowd):
             time.sleep(0.05)
         raise RuntimeError("%s did not start: %s" % (self.binary, open(self.log).read()))
 
-    def events(self):
-        # the main thread's user and system ticks, before it is stopped
-        f = open("/proc/%d/task/%d/stat" % (self.p.pid, self.p.pid)).read().rsplit(")", 1)[1].split()
-        self.ticks = (int(f[11]), int(f[12]))
-        return super().events()
-
 
 def main():
     if len(sys.argv) < 2 or os.geteuid() != 0:
@@ -50,14 +47,14 @@ def main():
     try:
         B.udp_timeouts(1)
         for _ in range(runs):
-            cons = [Build(b) for b in bins] + [B.Bare()]
+            cons = [B.Least() if b == "least" else Build(b) for b in bins] + [B.Bare()]
             prep, work = B.churn(rate, B.SECONDS)
             gen, rows, busy = B.measure(cons, work, prep)
             for c, r in zip(cons, rows):
                 split = ""
-                if hasattr(c, "ticks") and r["events"]:
-                    split = "  user %.3f  sys %.3f" % tuple(1e6 * t / B.HZ / r["events"]
-                                                            for t in c.ticks)
+                if r["events"]:
+                    k = r["kernel_us_per_event"]
+                    split = "  user %.3f  sys %.3f" % (r["us_per_event"] - k, k)
                 print("%-40s events %9d  lost %6d  us/event %.2f%s" % (
                     c.name, r["events"], r["drops"], r["us_per_event"], split))
             print("generator %.0f/s, machine %.0f%% busy\n" % (gen["rate"], busy), flush=True)
