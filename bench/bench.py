@@ -271,36 +271,11 @@ class Ctflowd(Consumer):
 
 class Bare(Consumer):
     name = "bare listener (recvmmsg, count only)"
+    mode = []
 
     def start(self):
-        self.out = os.path.join(TMP, "bare-%d.out" % serial())
-        self.p = spawn(NS_B, [os.path.join(TOOLS, "ctlisten"), str(64 << 20)], self.out)
-        self.ready()
-
-    def events(self):
-        self.p.send_signal(signal.SIGTERM)
-        self.p.wait(10)
-        return int(open(self.out).read().split("events")[1].split()[0])
-
-    def stop(self):
-        stop(self.p)
-
-
-class Least(Consumer):
-    """tests/tools/ctlisten least: the least an exact exporter does per event (the
-    tuple and counters read, the default profiles' keys added up, a record
-    each sent to a collector): the floor of the design, not of the socket."""
-    name = "least exporter (ctlisten least)"
-
-    def __init__(self, port=None):
-        self.port = port
-        if port is None:
-            self.name = "least consumer, no export (ctlisten least)"
-
-    def start(self):
-        self.out = os.path.join(TMP, "least-%d.out" % serial())
-        to = ["127.0.0.1", str(self.port)] if self.port else []
-        self.p = spawn(NS_B, [os.path.join(TOOLS, "ctlisten"), str(64 << 20), "least"] + to,
+        self.out = os.path.join(TMP, "ctlisten-%d.out" % serial())
+        self.p = spawn(NS_B, [os.path.join(TOOLS, "ctlisten"), str(64 << 20)] + self.mode,
                        self.out)
         self.ready()
 
@@ -311,6 +286,18 @@ class Least(Consumer):
 
     def stop(self):
         stop(self.p)
+
+
+class Least(Bare):
+    """tests/tools/ctlisten least: the least an exact exporter does per event (the
+    tuple and counters read, the default profiles' keys added up, a record
+    each sent to a collector): the floor of the design, not of the socket."""
+    name = "least exporter (ctlisten least)"
+
+    def __init__(self, port=None):
+        self.mode = ["least"] + (["127.0.0.1", str(port)] if port else [])
+        if port is None:
+            self.name = "least consumer, no export (ctlisten least)"
 
 
 class Ulogd(Consumer):
