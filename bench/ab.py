@@ -16,25 +16,9 @@ BENCH_SECONDS sets the length.
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench as B  # noqa: E402
-
-
-class Build(B.Ctflowd):
-    def __init__(self, binary):
-        super().__init__(name=binary)
-        self.binary = binary
-
-    def start(self):
-        self.log = os.path.join(B.TMP, "ctflowd-%d.log" % B.serial())
-        self.p = B.spawn(B.NS_B, [self.binary, "-d", "-f", self.conf], self.log)
-        for _ in range(100):
-            if "started" in open(self.log).read():
-                return
-            time.sleep(0.05)
-        raise RuntimeError("%s did not start: %s" % (self.binary, open(self.log).read()))
 
 
 def main():
@@ -47,7 +31,8 @@ def main():
     try:
         B.udp_timeouts(1)
         for _ in range(runs):
-            cons = [B.Least() if b == "least" else Build(b) for b in bins] + [B.Bare()]
+            cons = [B.Least() if b == "least" else B.Ctflowd(name=b, binary=b) for b in bins]
+            cons.append(B.Bare())
             prep, work = B.churn(rate, B.SECONDS)
             gen, rows, busy = B.measure(cons, work, prep)
             for c, r in zip(cons, rows):

@@ -226,8 +226,9 @@ class Consumer:
 
 class Ctflowd(Consumer):
     def __init__(self, conf_extra="", name="ctflowd (3 default profiles)", json_file=True,
-                 state=True):
+                 state=True, binary=None):
         self.name = name
+        self.binary = binary or CTFLOWD
         n = serial()
         self.conf = os.path.join(TMP, "ctflowd-%d.conf" % n)
         self.json = os.path.join(TMP, "tables-%d.json" % n)
@@ -239,12 +240,12 @@ class Ctflowd(Consumer):
 
     def start(self):
         self.log = os.path.join(TMP, "ctflowd-%d.log" % serial())
-        self.p = spawn(NS_B, [CTFLOWD, "-d", "-f", self.conf], self.log)
+        self.p = spawn(NS_B, [self.binary, "-d", "-f", self.conf], self.log)
         for _ in range(100):
             if "started" in open(self.log).read():
                 return
             time.sleep(0.05)
-        raise RuntimeError("ctflowd did not start: " + open(self.log).read())
+        raise RuntimeError("%s did not start: %s" % (self.binary, open(self.log).read()))
 
     def tables(self):
         gen = -1
@@ -917,7 +918,7 @@ def part_export(report):
         else:
             per_rec_txt = "%.2f us" % per_rec
         report.append("| %s | %.0f | %s | %.1f | %.1f | %.1f |" % (
-            label, recs / gen["seconds"] if gen["seconds"] else 0, per_rec_txt,
+            label, churned({"events": recs}, gen), per_rec_txt,
             got["octets"] / recs if recs else 0, got["record_octets"] / recs if recs else 0,
             got["minimal_record_octets"] / recs if recs else 0))
         print(report[-1], flush=True)
